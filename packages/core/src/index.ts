@@ -4,3 +4,5 @@ export * from "./cache-store.js";
 export * from "./transport.js";
 export * from "./environment.js";
 export { redacted } from "./redacted.js";
+export type * from "./client-types.js";
+export { encryptedStore, type EncryptedStoreOptions } from "./encrypted-store.js";

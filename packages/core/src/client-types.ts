@@ -1,0 +1,145 @@
+import type { TokenCacheStore } from "./cache-store.js";
+import type { ClientCredential } from "./credential.js";
+import type { Clock, Logger, TelemetryHooks, TokenSource } from "./environment.js";
+import type { HttpTransport } from "./transport.js";
+
+/** The national clouds of the Microsoft identity platform. */
+export type AzureCloud = "public" | "usgov" | "china";
+
+/**
+ * Options of {@link createDaemonClient}. Give exactly one of `authority`,
+ * `tenantId` (+ `cloud` or `authorityHost`) or `issuer`.
+ */
+export interface DaemonClientOptions {
+  /**
+   * An Entra authority URL: `https://login.microsoftonline.com/<tenant>`, another
+   * cloud's host, or any custom host that speaks the Entra paths (the emulator).
+   */
+  authority?: string;
+  /** The tenant: a GUID or a verified domain. Combined with `cloud` or `authorityHost`. */
+  tenantId?: string;
+  /** @default "public" */
+  cloud?: AzureCloud;
+  /** An Entra-shaped host to use instead of `cloud`, e.g. `AZURE_AUTHORITY_HOST`. */
+  authorityHost?: string;
+  /**
+   * The issuer URL of a generic OAuth 2.0 / OpenID Connect server. Its token endpoint
+   * is discovered from `/.well-known/openid-configuration` (then
+   * `/.well-known/oauth-authorization-server`) once and cached.
+   */
+  issuer?: string;
+  /** The application (client) id. */
+  clientId: string;
+  /**
+   * How the client authenticates. An ordered list means "try the next one once when
+   * the server rejects this one with a rotation-type error".
+   */
+  credential: ClientCredential | readonly ClientCredential[];
+  /**
+   * How a client secret is sent.
+   * @default "client_secret_post"
+   */
+  tokenEndpointAuthMethod?: "client_secret_post" | "client_secret_basic";
+  /** A store shared across clients, processes or restarts. The in-process index is always on. */
+  cache?: TokenCacheStore;
+  /** @default the global `fetch` */
+  transport?: HttpTransport;
+  /** @default the system clock */
+  clock?: Clock;
+  /** @default no logging */
+  logger?: Logger;
+  /** Telemetry callbacks. */
+  telemetry?: TelemetryHooks;
+  /**
+   * A cached token is not handed out this close to its expiry, in milliseconds.
+   * @default 300000 (5 minutes)
+   */
+  expiryMarginMs?: number;
+  /**
+   * Timeout of one token endpoint attempt, in milliseconds.
+   * @default 10000
+   */
+  requestTimeoutMs?: number;
+  /** Retry policy for 5xx, 408, 429 and network errors. */
+  retry?: RetryOptions;
+  /**
+   * Most tokens kept in the in-process index; the oldest is evicted past it.
+   * @default 100000
+   */
+  maxCachedTokens?: number;
+  /**
+   * How long a permanent configuration error (wrong or expired secret, unknown app or
+   * tenant) is remembered for the same token key, so a hot loop does not hammer the
+   * server, in milliseconds.
+   * @default 30000
+   */
+  errorCacheMs?: number;
+}
+
+/** Retry policy of the token request. */
+export interface RetryOptions {
+  /**
+   * Attempts in all, the first included.
+   * @default 3
+   */
+  maxAttempts?: number;
+  /**
+   * Base of the exponential backoff, in milliseconds (full jitter).
+   * @default 200
+   */
+  baseDelayMs?: number;
+  /**
+   * Longest wait between attempts, `Retry-After` included; a longer `Retry-After`
+   * ends the retries with a {@link ThrottledError}.
+   * @default 10000
+   */
+  maxDelayMs?: number;
+}
+
+/** A request of {@link DaemonClient.acquireTokenForClient}. */
+export interface AcquireTokenRequest {
+  /** One `<resource>/.default` scope (Entra), or the server's scopes (generic issuer). */
+  scopes: readonly string[];
+  /** Skip the cache read and fetch a new token (it is still stored). */
+  forceRefresh?: boolean;
+  /** Acquire for another tenant than the client's (Entra multi-tenant apps). */
+  tenantId?: string;
+  /** A claims challenge (JSON) from a resource's `WWW-Authenticate`; bypasses the cache read. */
+  claims?: string;
+  /** Cancels the acquisition. */
+  signal?: AbortSignal;
+  /** Sent as `client-request-id` on a token request. @default a random UUID */
+  correlationId?: string;
+}
+
+/** An access token and what is known about it. */
+export interface AccessTokenResult {
+  /** The bearer token. Never log it. */
+  readonly accessToken: string;
+  /** `"Bearer"`. */
+  readonly tokenType: string;
+  /** When the token expires. */
+  readonly expiresOn: Date;
+  /** When the client will start refreshing it in the background. */
+  readonly refreshOn: Date;
+  /** The normalized scopes the token was issued for. */
+  readonly scopes: readonly string[];
+  /** The tenant the token was issued by (as requested). */
+  readonly tenantId: string;
+  /** Who answered: the in-process index, the shared store, or the token endpoint. */
+  readonly source: TokenSource;
+  /** The `client-request-id` of the token request that produced this token. */
+  readonly correlationId: string;
+}
+
+/** A confidential client for the client credentials grant. */
+export interface DaemonClient {
+  /** The client id. */
+  readonly clientId: string;
+  /** An app-only access token for `request.scopes`, from the cache when it can. */
+  acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult>;
+  /** Forgets every token in the in-process index (the shared store is left alone). */
+  clearCache(): void;
+  /** Stops background refreshes and disposes credentials and the store. */
+  dispose(): Promise<void>;
+}
