@@ -6,3 +6,5 @@ export * from "./environment.js";
 export { redacted } from "./redacted.js";
 export type * from "./client-types.js";
 export { encryptedStore, type EncryptedStoreOptions } from "./encrypted-store.js";
+export { createDaemonClient } from "./client.js";
+export { CLOUD_AUTHORITY_HOSTS } from "./lib/authority.js";

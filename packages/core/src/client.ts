@@ -1,0 +1,608 @@
+import type { StoreLock, TokenCacheStore } from "./cache-store.js";
+import type {
+  AccessTokenResult,
+  AcquireTokenRequest,
+  DaemonClient,
+  DaemonClientOptions,
+  RetryOptions,
+} from "./client-types.js";
+import {
+  JWT_BEARER_ASSERTION_TYPE,
+  type ClientAuthentication,
+  type ClientCredential,
+  type CredentialContext,
+} from "./credential.js";
+import { systemClock, type Clock, type Logger, type TelemetryHooks } from "./environment.js";
+import {
+  ConfigurationError,
+  CredentialError,
+  DaemonAuthError,
+  InvalidRequestError,
+  PERMANENT_ERROR_CODES,
+  ROTATION_ERROR_CODES,
+  ServerError,
+} from "./errors.js";
+import { redacted } from "./redacted.js";
+import { fetchTransport, type HttpTransport } from "./transport.js";
+import { entraTokenEndpoint, requestTenant, resolveAuthority, type Authority } from "./lib/authority.js";
+import { createCachedToken, deserializeToken, serializeToken, toResult, type CachedToken } from "./lib/cached-token.js";
+import { discoverMetadata, type ServerMetadata } from "./lib/discovery.js";
+import { raceAbort, sleep } from "./lib/http.js";
+import { normalizeEntraScopes, normalizeGenericScopes } from "./lib/scopes.js";
+import { postTokenRequest, throttledUntil, type TokenEndpointSettings } from "./lib/token-endpoint.js";
+import { printable } from "./lib/validation.js";
+
+const VERSION = "0.1.0";
+const DEFAULTS = {
+  expiryMarginMs: 5 * 60_000,
+  requestTimeoutMs: 10_000,
+  maxCachedTokens: 100_000,
+  errorCacheMs: 30_000,
+  retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 10_000 },
+} as const;
+/** How often a process waiting on another's refresh lock looks at the shared store. */
+const LOCK_POLL_MS = { first: 20, max: 250 } as const;
+
+/**
+ * Creates a confidential client for the OAuth 2.0 client credentials grant.
+ *
+ * Configuration is checked here, before any I/O; each mistake is a
+ * {@link ConfigurationError} that names the fix.
+ *
+ * @example
+ * const client = createDaemonClient({
+ *   tenantId: "contoso.onmicrosoft.com",
+ *   clientId: process.env.AZURE_CLIENT_ID,
+ *   credential: clientSecret(process.env.AZURE_CLIENT_SECRET),
+ * });
+ * const { accessToken } = await client.acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] });
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+ */
+export function createDaemonClient(options: DaemonClientOptions): DaemonClient {
+  if (options === null || typeof options !== "object") {
+    throw new ConfigurationError("createDaemonClient needs an options object: { tenantId, clientId, credential }.");
+  }
+  return new ConfidentialClient(options);
+}
+
+type LockingStore = TokenCacheStore & { lock: NonNullable<TokenCacheStore["lock"]> };
+
+function hasLock(store: TokenCacheStore): store is LockingStore {
+  return typeof store.lock === "function";
+}
+
+interface Flight {
+  readonly promise: Promise<AccessTokenResult>;
+}
+
+class ConfidentialClient implements DaemonClient {
+  readonly clientId: string;
+  private readonly authority: Authority;
+  private readonly credentials: readonly ClientCredential[];
+  private activeCredential = 0;
+  private readonly store: TokenCacheStore | undefined;
+  private readonly clock: Clock;
+  private readonly logger: Logger | undefined;
+  private readonly telemetry: TelemetryHooks | undefined;
+  private readonly basicAuth: boolean;
+  private readonly expiryMarginMs: number;
+  private readonly maxCachedTokens: number;
+  private readonly errorCacheMs: number;
+  private readonly endpoint: TokenEndpointSettings;
+  private readonly transport: HttpTransport;
+  /** `host|tenant|client|scopes`: the key prefix up to the tenant. */
+  private readonly keyPrefix: string;
+  private readonly normalizeScopes: (scopes: readonly string[]) => readonly string[];
+
+  /** The in-process index: O(1) on a hit, no serialization. Map order = insertion order, for eviction. */
+  private readonly index = new Map<string, CachedToken>();
+  private readonly flights = new Map<string, Flight>();
+  /** Server-imposed pauses (`Retry-After`) per token key. */
+  private readonly pausedUntil = new Map<string, number>();
+  /** Permanent configuration errors per token key, so a hot loop does not hammer the server. */
+  private readonly failures = new Map<string, { error: DaemonAuthError; until: number }>();
+  private metadata: Promise<ServerMetadata> | undefined;
+  private readonly lifetime = new AbortController();
+  private storeHealthy = true;
+
+  constructor(options: DaemonClientOptions) {
+    this.clientId = checkClientId(options.clientId);
+    this.authority = resolveAuthority(options);
+    this.credentials = checkCredentials(options.credential);
+    this.store = checkStore(options.cache);
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger;
+    this.telemetry = options.telemetry;
+    const method = options.tokenEndpointAuthMethod ?? "client_secret_post";
+    if (method !== "client_secret_post" && method !== "client_secret_basic") {
+      throw new ConfigurationError(
+        `'tokenEndpointAuthMethod' must be "client_secret_post" or "client_secret_basic", not '${printable(String(method))}'.`,
+      );
+    }
+    this.basicAuth = method === "client_secret_basic";
+    this.expiryMarginMs = checkDuration(options.expiryMarginMs, "expiryMarginMs", DEFAULTS.expiryMarginMs, true);
+    this.maxCachedTokens = checkCount(options.maxCachedTokens, "maxCachedTokens", DEFAULTS.maxCachedTokens);
+    this.errorCacheMs = checkDuration(options.errorCacheMs, "errorCacheMs", DEFAULTS.errorCacheMs, true);
+    this.transport = checkTransport(options.transport);
+    this.endpoint = {
+      transport: this.transport,
+      clock: this.clock,
+      logger: this.logger,
+      telemetry: this.telemetry,
+      timeoutMs: checkDuration(options.requestTimeoutMs, "requestTimeoutMs", DEFAULTS.requestTimeoutMs, false),
+      retry: checkRetry(options.retry),
+    };
+    const host = this.authority.kind === "entra" ? this.authority.base : this.authority.issuer;
+    this.keyPrefix = `${host}|${this.clientId}|`;
+    this.normalizeScopes = this.authority.kind === "entra" ? normalizeEntraScopes : normalizeGenericScopes;
+    redacted(this, `DaemonClient(clientId=${this.clientId}, authority=${host})`);
+  }
+
+  async acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult> {
+    if (request === null || typeof request !== "object") {
+      throw new InvalidRequestError("acquireTokenForClient needs a request: { scopes: ['<resource>/.default'] }.");
+    }
+    const scopes = this.normalizeScopes(request.scopes);
+    const tenant = requestTenant(this.authority, request.tenantId);
+    const key = `${this.keyPrefix}${tenant}|${scopes.length === 1 ? (scopes[0] as string) : scopes.join(" ")}`;
+    if (request.forceRefresh !== true && request.claims === undefined) {
+      const cached = this.index.get(key);
+      if (cached !== undefined) {
+        const now = this.clock.now();
+        if (now < cached.refreshOn) return cached.cacheResult;
+        if (now < cached.usableUntil) {
+          this.refreshInBackground(key, tenant, scopes);
+          return cached.cacheResult;
+        }
+      }
+    }
+    return this.acquireSlowly(key, tenant, scopes, request);
+  }
+
+  clearCache(): void {
+    this.index.clear();
+    this.failures.clear();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.lifetime.signal.aborted) return;
+    this.lifetime.abort(new ConfigurationError("The client was disposed."));
+    this.clearCache();
+    await Promise.allSettled(this.credentials.map(async (credential) => credential.dispose?.()));
+  }
+
+  private async acquireSlowly(
+    key: string,
+    tenant: string,
+    scopes: readonly string[],
+    request: AcquireTokenRequest,
+  ): Promise<AccessTokenResult> {
+    if (this.lifetime.signal.aborted) {
+      throw new ConfigurationError("This client was disposed; create a new one to acquire tokens.");
+    }
+    const claims = request.claims === undefined ? undefined : checkClaims(request.claims);
+    const correlationId = request.correlationId ?? crypto.randomUUID();
+    const bypassRead = request.forceRefresh === true || claims !== undefined;
+    // Concurrent callers with the same needs share one flight; a forced or claims
+    // request never joins a plain one, since it must not be answered from cache.
+    const flightKey = claims !== undefined ? `${key}|claims=${claims}` : bypassRead ? `${key}|force` : key;
+    let flight = this.flights.get(flightKey);
+    if (flight === undefined) {
+      flight = this.startFlight(flightKey, () => this.acquireShared(key, tenant, scopes, { bypassRead, claims, correlationId }));
+    }
+    return raceAbort(flight.promise, request.signal);
+  }
+
+  private startFlight(flightKey: string, run: () => Promise<AccessTokenResult>): Flight {
+    const flight: Flight = { promise: run() };
+    this.flights.set(flightKey, flight);
+    const done = () => {
+      if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
+    };
+    flight.promise.then(done, done);
+    return flight;
+  }
+
+  private refreshInBackground(key: string, tenant: string, scopes: readonly string[]): void {
+    if (this.flights.has(key) || this.lifetime.signal.aborted) return;
+    const correlationId = crypto.randomUUID();
+    const flight = this.startFlight(key, () =>
+      this.acquireShared(key, tenant, scopes, { bypassRead: false, claims: undefined, correlationId }),
+    );
+    flight.promise.catch((error: unknown) => {
+      this.logger?.warn?.("daemon-auth: background token refresh failed; the cached token is still served", {
+        tenant,
+        scope: scopes.join(" "),
+        error: describe(error),
+        correlationId,
+      });
+    });
+  }
+
+  /**
+   * DESIGN §4 steps 4–8: the shared store, then its lock, then the network; a token
+   * that is still valid is served when the refresh fails.
+   */
+  private async acquireShared(
+    key: string,
+    tenant: string,
+    scopes: readonly string[],
+    mode: { bypassRead: boolean; claims: string | undefined; correlationId: string },
+  ): Promise<AccessTokenResult> {
+    const stale = this.index.get(key);
+    try {
+      if (this.store !== undefined && !mode.bypassRead) {
+        const shared = await this.readShared(key, tenant, scopes, stale);
+        if (shared) return shared;
+        if (hasLock(this.store)) return await this.fetchUnderLock(this.store, key, tenant, scopes, mode.correlationId, stale);
+      }
+      return await this.fetchAndStore(key, tenant, scopes, mode.claims, mode.correlationId);
+    } catch (error) {
+      if (stale !== undefined && this.clock.now() < stale.expiresOn && this.index.get(key) === stale) {
+        this.logger?.warn?.("daemon-auth: token refresh failed; serving the cached token until it expires", {
+          tenant,
+          scope: scopes.join(" "),
+          expiresOn: new Date(stale.expiresOn).toISOString(),
+          error: describe(error),
+        });
+        return stale.cacheResult;
+      }
+      throw error;
+    }
+  }
+
+  /** A store entry answers when it is newer than what this process holds. */
+  private async readShared(
+    key: string,
+    tenant: string,
+    scopes: readonly string[],
+    stale: CachedToken | undefined,
+  ): Promise<AccessTokenResult | undefined> {
+    const token = await this.storeGet(key, tenant, scopes);
+    if (token === undefined) return undefined;
+    const now = this.clock.now();
+    const fresh = now < token.refreshOn || (stale === undefined && now < token.usableUntil);
+    if (!fresh) return undefined;
+    this.remember(key, token);
+    return toResult(token, "shared-cache");
+  }
+
+  /**
+   * One process per key fetches; the others wait for its result in the store and
+   * take over if the holder dies (its lock expires) or takes too long.
+   */
+  private async fetchUnderLock(
+    store: LockingStore,
+    key: string,
+    tenant: string,
+    scopes: readonly string[],
+    correlationId: string,
+    stale: CachedToken | undefined,
+  ): Promise<AccessTokenResult> {
+    const { timeoutMs, retry } = this.endpoint;
+    const ttlMs = timeoutMs * retry.maxAttempts + retry.maxDelayMs;
+    const deadline = this.clock.now() + ttlMs + timeoutMs;
+    let pause: number = LOCK_POLL_MS.first;
+    for (;;) {
+      const lock = await this.storeLock(store, key, ttlMs);
+      if (lock !== "busy") {
+        try {
+          // Another process may have written between our read and our lock.
+          const shared = await this.readShared(key, tenant, scopes, stale);
+          if (shared) return shared;
+          return await this.fetchAndStore(key, tenant, scopes, undefined, correlationId);
+        } finally {
+          await lock?.release().catch(() => undefined);
+        }
+      }
+      if (this.clock.now() >= deadline) break;
+      await sleep(pause, this.lifetime.signal);
+      pause = Math.min(pause * 2, LOCK_POLL_MS.max);
+      const shared = await this.readShared(key, tenant, scopes, stale);
+      if (shared) return shared;
+    }
+    this.logger?.warn?.("daemon-auth: the process holding the refresh lock did not deliver a token in time; fetching", { tenant });
+    return this.fetchAndStore(key, tenant, scopes, undefined, correlationId);
+  }
+
+  private async fetchAndStore(
+    key: string,
+    tenant: string,
+    scopes: readonly string[],
+    claims: string | undefined,
+    correlationId: string,
+  ): Promise<AccessTokenResult> {
+    const token = await this.fetchToken(key, tenant, scopes, claims, correlationId);
+    this.remember(key, token);
+    if (this.store !== undefined) await this.storeSet(this.store, key, token);
+    return toResult(token, "network");
+  }
+
+  private async fetchToken(
+    key: string,
+    tenant: string,
+    scopes: readonly string[],
+    claims: string | undefined,
+    correlationId: string,
+  ): Promise<CachedToken> {
+    const now = this.clock.now();
+    const failure = this.failures.get(key);
+    if (failure !== undefined) {
+      if (now < failure.until) throw failure.error;
+      this.failures.delete(key);
+    }
+    const paused = this.pausedUntil.get(key);
+    if (paused !== undefined) {
+      if (now < paused) throw throttledUntil(paused);
+      this.pausedUntil.delete(key);
+    }
+    const tokenEndpoint = await this.tokenEndpoint(tenant);
+    let rotated = false;
+    for (;;) {
+      const index = this.activeCredential;
+      const credential = this.credentials[index] as ClientCredential;
+      const issuedAt = this.clock.now();
+      try {
+        const authentication = await this.authenticate(credential, tokenEndpoint);
+        const response = await postTokenRequest(this.endpoint, {
+          url: tokenEndpoint,
+          ...this.buildRequest(authentication, scopes, claims, correlationId),
+          correlationId,
+          signal: this.lifetime.signal,
+          onRetryAfter: (until) => this.pausedUntil.set(key, until),
+        });
+        if (rotated) {
+          this.logger?.info?.("daemon-auth: a rotated credential was accepted", {
+            credential: index,
+            kind: credential.kind,
+            description: credential.description,
+          });
+        }
+        return createCachedToken(response, issuedAt, this.expiryMarginMs, scopes, tenant, correlationId);
+      } catch (error) {
+        if (!rotated && this.isRotationError(error)) {
+          // Reload the rejected credential and try the next one (or the reloaded one) once.
+          rotated = true;
+          this.activeCredential = (index + 1) % this.credentials.length;
+          this.logger?.warn?.("daemon-auth: the server rejected the credential; reloading it and trying once more", {
+            credential: index,
+            kind: credential.kind,
+            errorCodes: error.errorCodes.join(","),
+            next: this.activeCredential,
+          });
+          await credential
+            .reload?.({ error: error.error, errorCodes: error.errorCodes })
+            .catch((reloadError: unknown) =>
+              this.logger?.warn?.("daemon-auth: reloading the credential failed", { error: describe(reloadError) }),
+            );
+          continue;
+        }
+        if (error instanceof ServerError && error.errorCodes.some((code) => PERMANENT_ERROR_CODES.has(code))) {
+          this.failures.set(key, { error, until: this.clock.now() + this.errorCacheMs });
+        }
+        throw error;
+      }
+    }
+  }
+
+  private isRotationError(error: unknown): error is ServerError {
+    if (!(error instanceof ServerError)) return false;
+    if (error.errorCodes.some((code) => ROTATION_ERROR_CODES.has(code))) return true;
+    // Generic servers have no AADSTS codes; invalid_client is their "credential rejected".
+    return this.authority.kind === "generic" && error.error === "invalid_client";
+  }
+
+  private async authenticate(credential: ClientCredential, tokenEndpoint: string): Promise<ClientAuthentication> {
+    const context: CredentialContext = {
+      tokenEndpoint,
+      clientId: this.clientId,
+      authorityKind: this.authority.kind,
+      signal: this.lifetime.signal,
+    };
+    try {
+      return await credential.getAuthentication(context);
+    } catch (error) {
+      if (error instanceof DaemonAuthError) throw error;
+      throw new CredentialError(`The ${credential.kind} credential failed to produce client authentication.`, {
+        cause: error,
+      });
+    }
+  }
+
+  private buildRequest(
+    authentication: ClientAuthentication,
+    scopes: readonly string[],
+    claims: string | undefined,
+    correlationId: string,
+  ): { headers: Record<string, string>; body: string } {
+    const headers: Record<string, string> = {
+      "content-type": "application/x-www-form-urlencoded;charset=utf-8",
+      accept: "application/json",
+      "client-request-id": correlationId,
+      "return-client-request-id": "true",
+      "x-client-sku": "daemon-auth",
+      "x-client-ver": VERSION,
+    };
+    const form = new URLSearchParams({ grant_type: "client_credentials" });
+    if (scopes.length > 0) form.set("scope", scopes.join(" "));
+    if (claims !== undefined) form.set("claims", claims);
+    if ("clientSecret" in authentication) {
+      if (this.basicAuth) {
+        // RFC 6749 §2.3.1: both parts form-encoded before Base64.
+        const user = encodeURIComponent(this.clientId).replace(/%20/g, "+");
+        const password = encodeURIComponent(authentication.clientSecret).replace(/%20/g, "+");
+        headers["authorization"] = `Basic ${btoa(`${user}:${password}`)}`;
+      } else {
+        form.set("client_id", this.clientId);
+        form.set("client_secret", authentication.clientSecret);
+      }
+    } else {
+      form.set("client_id", this.clientId);
+      form.set("client_assertion_type", authentication.clientAssertionType ?? JWT_BEARER_ASSERTION_TYPE);
+      form.set("client_assertion", authentication.clientAssertion);
+    }
+    return { headers, body: form.toString() };
+  }
+
+  private async tokenEndpoint(tenant: string): Promise<string> {
+    if (this.authority.kind === "entra") return entraTokenEndpoint(this.authority, tenant);
+    const issuer = this.authority.issuer;
+    // Discovery runs once; a failure is not cached, so the next acquisition retries it.
+    this.metadata ??= discoverMetadata(issuer, this.transport, this.endpoint.timeoutMs, this.lifetime.signal).catch(
+      (error: unknown) => {
+        this.metadata = undefined;
+        throw error;
+      },
+    );
+    return (await this.metadata).tokenEndpoint;
+  }
+
+  private remember(key: string, token: CachedToken): void {
+    if (this.index.delete(key) === false && this.index.size >= this.maxCachedTokens) {
+      const oldest = this.index.keys().next();
+      if (oldest.done !== true) this.index.delete(oldest.value);
+    }
+    this.index.set(key, token);
+  }
+
+  // The shared store is an optimisation: when it fails, acquisition goes on through the
+  // network, and the failure is logged once until the store recovers.
+
+  private async storeGet(key: string, tenant: string, scopes: readonly string[]): Promise<CachedToken | undefined> {
+    try {
+      const value = await (this.store as TokenCacheStore).get(key);
+      this.storeRecovered();
+      if (value === undefined) return undefined;
+      const token = deserializeToken(value, tenant, scopes);
+      if (token === undefined) this.logger?.debug?.("daemon-auth: ignoring an unreadable shared cache entry", { tenant });
+      return token;
+    } catch (error) {
+      this.storeFailed(error);
+      return undefined;
+    }
+  }
+
+  private async storeSet(store: TokenCacheStore, key: string, token: CachedToken): Promise<void> {
+    try {
+      await store.set(key, serializeToken(token), token.expiresOn);
+      this.storeRecovered();
+    } catch (error) {
+      this.storeFailed(error);
+    }
+  }
+
+  /** The lock, `undefined` when the store failed (fetch without it), or `"busy"`. */
+  private async storeLock(
+    store: LockingStore,
+    key: string,
+    ttlMs: number,
+  ): Promise<StoreLock | undefined | "busy"> {
+    try {
+      return (await store.lock(key, { ttlMs })) ?? "busy";
+    } catch (error) {
+      this.storeFailed(error);
+      return undefined;
+    }
+  }
+
+  private storeFailed(error: unknown): void {
+    if (!this.storeHealthy) return;
+    this.storeHealthy = false;
+    this.logger?.warn?.("daemon-auth: the shared token cache is unavailable; using the in-process cache and the network", {
+      store: this.store?.name,
+      error: describe(error),
+    });
+  }
+
+  private storeRecovered(): void {
+    if (this.storeHealthy) return;
+    this.storeHealthy = true;
+    this.logger?.info?.("daemon-auth: the shared token cache is available again", { store: this.store?.name });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof DaemonAuthError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return error.name;
+  return "unknown error";
+}
+
+function checkClientId(clientId: unknown): string {
+  if (typeof clientId !== "string" || clientId.length === 0) {
+    throw new ConfigurationError("'clientId' must be the application (client) id of the app registration.");
+  }
+  if (clientId.length > 256 || /[\s\u0000-\u001f]/.test(clientId)) {
+    throw new ConfigurationError(`'clientId' '${printable(clientId)}' contains spaces or control characters; copy the application (client) id again.`);
+  }
+  return clientId;
+}
+
+function checkCredentials(credential: unknown): readonly ClientCredential[] {
+  const list: unknown[] = Array.isArray(credential) ? credential : [credential];
+  if (list.length === 0 || list.some((item) => typeof (item as ClientCredential | undefined)?.getAuthentication !== "function")) {
+    throw new ConfigurationError(
+      "'credential' must be a client credential (e.g. clientSecret(…) or certificateCredential(…)) or a non-empty list of them.",
+    );
+  }
+  return Object.freeze(list as ClientCredential[]);
+}
+
+function checkStore(store: unknown): TokenCacheStore | undefined {
+  if (store === undefined) return undefined;
+  const candidate = store as TokenCacheStore;
+  if (typeof candidate.get !== "function" || typeof candidate.set !== "function" || typeof candidate.delete !== "function") {
+    throw new ConfigurationError("'cache' must be a token cache store (get, set, delete), e.g. createMemoryCache() or createRedisCache(…).");
+  }
+  return candidate;
+}
+
+function checkTransport(transport: unknown): HttpTransport {
+  if (transport === undefined) return fetchTransport;
+  if (typeof transport !== "function") {
+    throw new ConfigurationError("'transport' must be a fetch-shaped function: (url, init) => Promise<Response>.");
+  }
+  return transport as HttpTransport;
+}
+
+function checkDuration(value: unknown, name: string, fallback: number, zeroAllowed: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0)) {
+    throw new ConfigurationError(`'${name}' must be a ${zeroAllowed ? "non-negative" : "positive"} number of milliseconds.`);
+  }
+  return value;
+}
+
+function checkCount(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new ConfigurationError(`'${name}' must be a positive integer.`);
+  }
+  return value;
+}
+
+function checkRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
+  if (retry !== undefined && (retry === null || typeof retry !== "object")) {
+    throw new ConfigurationError("'retry' must be an object: { maxAttempts, baseDelayMs, maxDelayMs }.");
+  }
+  return {
+    maxAttempts: checkCount(retry?.maxAttempts, "retry.maxAttempts", DEFAULTS.retry.maxAttempts),
+    baseDelayMs: checkDuration(retry?.baseDelayMs, "retry.baseDelayMs", DEFAULTS.retry.baseDelayMs, true),
+    maxDelayMs: checkDuration(retry?.maxDelayMs, "retry.maxDelayMs", DEFAULTS.retry.maxDelayMs, true),
+  };
+}
+
+function checkClaims(claims: unknown): string {
+  if (typeof claims === "string") {
+    try {
+      const parsed: unknown = JSON.parse(claims);
+      if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return claims;
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new InvalidRequestError(
+    "'claims' must be a JSON object string, as decoded from the base64 'claims' of a WWW-Authenticate challenge.",
+  );
+}

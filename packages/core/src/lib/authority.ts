@@ -1,0 +1,105 @@
+import type { AzureCloud, DaemonClientOptions } from "../client-types.js";
+import { ConfigurationError, InvalidRequestError } from "../errors.js";
+import { checkServerUrl, checkTenant } from "./validation.js";
+
+/** The national clouds' authority hosts; no discovery round trip is needed for them. */
+export const CLOUD_AUTHORITY_HOSTS: Readonly<Record<AzureCloud, string>> = {
+  public: "https://login.microsoftonline.com",
+  usgov: "https://login.microsoftonline.us",
+  china: "https://login.chinacloudapi.cn",
+};
+
+/** Where tokens come from: an Entra-shaped host (tenant in the path) or a generic issuer. */
+export type Authority = EntraAuthority | GenericAuthority;
+
+export interface EntraAuthority {
+  readonly kind: "entra";
+  /** Origin plus any path prefix, without the tenant: `https://login.microsoftonline.com`. */
+  readonly base: string;
+  readonly defaultTenant: string;
+}
+
+export interface GenericAuthority {
+  readonly kind: "generic";
+  /** The issuer identifier, as configured (no trailing slash). */
+  readonly issuer: string;
+  /** The only "tenant" of a generic server; the issuer stands in for it in cache keys. */
+  readonly defaultTenant: string;
+}
+
+/** Builds the authority from the client options, refusing ambiguous or unsafe ones. */
+export function resolveAuthority(options: DaemonClientOptions): Authority {
+  if (options.issuer !== undefined) {
+    const entraOptions = (["authority", "tenantId", "cloud", "authorityHost"] as const).filter((name) => options[name] !== undefined);
+    if (entraOptions.length > 0) {
+      throw new ConfigurationError(
+        `'issuer' names a generic OAuth 2.0 server; drop ${entraOptions.map((name) => `'${name}'`).join(", ")}, which apply to Entra ID.`,
+      );
+    }
+    const url = checkServerUrl(options.issuer, "issuer");
+    const issuer = url.href.replace(/\/$/, "");
+    return { kind: "generic", issuer, defaultTenant: issuer };
+  }
+  if (options.authority !== undefined) {
+    if (options.cloud !== undefined || options.authorityHost !== undefined) {
+      throw new ConfigurationError("'authority' already names the host: drop 'cloud' and 'authorityHost'.");
+    }
+    return parseEntraAuthority(options.authority, options.tenantId);
+  }
+  if (options.tenantId === undefined) {
+    throw new ConfigurationError(
+      "Say where tokens come from: 'tenantId' (Entra ID), 'authority' (an Entra authority URL) or 'issuer' (a generic OAuth 2.0 server).",
+    );
+  }
+  if (options.cloud !== undefined && options.authorityHost !== undefined) {
+    throw new ConfigurationError("Give 'cloud' or 'authorityHost', not both.");
+  }
+  let host: string;
+  if (options.authorityHost !== undefined) {
+    host = checkServerUrl(options.authorityHost, "authorityHost").href.replace(/\/+$/, "");
+  } else {
+    const cloud = options.cloud ?? "public";
+    const known = CLOUD_AUTHORITY_HOSTS[cloud];
+    if (known === undefined) {
+      throw new ConfigurationError(`Unknown cloud '${String(cloud)}': use "public", "usgov" or "china", or set 'authorityHost'.`);
+    }
+    host = known;
+  }
+  return { kind: "entra", base: host, defaultTenant: checkTenant(options.tenantId, "'tenantId'", ConfigurationError) };
+}
+
+function parseEntraAuthority(authority: string, tenantId: string | undefined): EntraAuthority {
+  const url = checkServerUrl(authority, "authority");
+  const segments = url.pathname.split("/").filter(Boolean);
+  const last = segments.at(-1);
+  if (last === undefined) {
+    throw new ConfigurationError(
+      `'authority' must end with the tenant: '${url.origin}/<tenant id or domain>'. Or pass 'authorityHost' and 'tenantId'.`,
+    );
+  }
+  if (/^(v2\.0|oauth2|token)$/i.test(last)) {
+    throw new ConfigurationError(
+      `'authority' must be the host and tenant only ('${url.origin}/<tenant>'), without '/${last}': the token endpoint path is added for you.`,
+    );
+  }
+  const tenant = checkTenant(decodeURIComponent(last), "The tenant in 'authority'", ConfigurationError);
+  if (tenantId !== undefined && tenantId !== tenant) {
+    throw new ConfigurationError(`'tenantId' (${tenantId}) and the tenant in 'authority' (${tenant}) differ: give one.`);
+  }
+  const prefix = segments.slice(0, -1).join("/");
+  return { kind: "entra", base: prefix ? `${url.origin}/${prefix}` : url.origin, defaultTenant: tenant };
+}
+
+/** The tenant a request is for, validated when the caller names one. */
+export function requestTenant(authority: Authority, tenantId: string | undefined): string {
+  if (tenantId === undefined || tenantId === authority.defaultTenant) return authority.defaultTenant;
+  if (authority.kind === "generic") {
+    throw new InvalidRequestError("'tenantId' applies to Entra authorities only; this client talks to a generic 'issuer'.");
+  }
+  return checkTenant(tenantId, "'tenantId'", InvalidRequestError);
+}
+
+/** The Entra v2.0 token endpoint of a tenant. */
+export function entraTokenEndpoint(authority: EntraAuthority, tenant: string): string {
+  return `${authority.base}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`;
+}

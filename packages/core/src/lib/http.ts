@@ -1,0 +1,123 @@
+import { AbortError, InvalidResponseError } from "../errors.js";
+
+/** Token and discovery responses are small; anything larger is a misbehaving server. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * Reads a response body as JSON, refusing bodies over {@link MAX_RESPONSE_BYTES} and
+ * anything that is not a JSON object. The body text never enters an error message:
+ * an echoing server could put a secret in it.
+ */
+export async function readJsonObject(response: Response, what: string): Promise<Record<string, unknown>> {
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new InvalidResponseError(`The ${what} response is too large (${declared} bytes); is the URL right?`, {
+      status: response.status,
+    });
+  }
+  const text = await readCapped(response, what);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    const type = response.headers.get("content-type") ?? "no content type";
+    throw new InvalidResponseError(
+      `The ${what} response (HTTP ${response.status}, ${type}) is not JSON; is the URL an OAuth 2.0 endpoint, or is a proxy answering?`,
+      { status: response.status, cause },
+    );
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new InvalidResponseError(`The ${what} response (HTTP ${response.status}) is JSON but not an object.`, {
+      status: response.status,
+    });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+async function readCapped(response: Response, what: string): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new InvalidResponseError(`The ${what} response is larger than ${MAX_RESPONSE_BYTES} bytes; is the URL right?`, {
+        status: response.status,
+      });
+    }
+    chunks.push(value);
+  }
+  const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks, size);
+  return new TextDecoder().decode(bytes);
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Parses `Retry-After` (delta-seconds or an HTTP-date, RFC 9110 §10.2.3) into
+ * milliseconds from `now`; `undefined` when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** Waits `ms`, or rejects with {@link AbortError} when `signal` fires first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortErrorFrom(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortErrorFrom(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Resolves or rejects with `promise`, unless `signal` fires first. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortErrorFrom(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortErrorFrom(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function abortErrorFrom(signal: AbortSignal): AbortError {
+  return new AbortError("The token acquisition was aborted by the caller's signal.", { cause: signal.reason });
+}

@@ -1,0 +1,153 @@
+import type { RetryOptions } from "../client-types.js";
+import type { Clock, Logger, TelemetryHooks } from "../environment.js";
+import {
+  AbortError,
+  DaemonAuthError,
+  HttpError,
+  InvalidResponseError,
+  ThrottledError,
+  TimeoutError,
+} from "../errors.js";
+import type { HttpTransport } from "../transport.js";
+import { parseRetryAfter, readJsonObject, sleep } from "./http.js";
+import { parseErrorResponse, parseTokenResponse, type TokenResponse } from "./token-response.js";
+
+/** One token request, ready to send: everything but the wire is decided. */
+export interface TokenEndpointCall {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly correlationId: string;
+  /** Fires when the client is disposed; ends the call with {@link AbortError}. */
+  readonly signal: AbortSignal;
+  /** Records a server-imposed pause for this token key (429/503 `Retry-After`). */
+  readonly onRetryAfter: (until: number) => void;
+}
+
+/** The client-wide settings of {@link postTokenRequest}. */
+export interface TokenEndpointSettings {
+  readonly transport: HttpTransport;
+  readonly clock: Clock;
+  readonly logger: Logger | undefined;
+  readonly telemetry: TelemetryHooks | undefined;
+  readonly timeoutMs: number;
+  readonly retry: Required<RetryOptions>;
+}
+
+/** Statuses worth another attempt: the server or the path may recover. */
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+/**
+ * POSTs a token request with a timeout per attempt and bounded retries: full-jitter
+ * exponential backoff on 5xx, 408, 429 and network errors, `Retry-After` honoured,
+ * no retry on 4xx protocol errors.
+ */
+export async function postTokenRequest(settings: TokenEndpointSettings, call: TokenEndpointCall): Promise<TokenResponse> {
+  const { retry, clock } = settings;
+  let lastError: DaemonAuthError | undefined;
+  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
+    const outcome = await attemptOnce(settings, call, attempt);
+    if ("response" in outcome) return outcome.response;
+    lastError = outcome.error;
+    if (!outcome.retryable) break;
+    let delay = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+    if (outcome.retryAfterMs !== undefined) {
+      // The pause applies to every caller of this key, not just this loop.
+      const until = clock.now() + outcome.retryAfterMs;
+      call.onRetryAfter(until);
+      if (outcome.retryAfterMs > retry.maxDelayMs || attempt === retry.maxAttempts) throw throttled(until, outcome.error);
+      delay = outcome.retryAfterMs;
+    }
+    if (attempt === retry.maxAttempts) break;
+    settings.logger?.debug?.("daemon-auth: retrying the token request", {
+      attempt,
+      delayMs: Math.round(delay),
+      reason: outcome.error.message,
+      correlationId: call.correlationId,
+    });
+    await sleep(delay, call.signal);
+  }
+  throw lastError ?? new HttpError("The token request made no attempt; check 'retry.maxAttempts'.");
+}
+
+type AttemptOutcome =
+  | { response: TokenResponse }
+  | { error: DaemonAuthError; retryable: boolean; retryAfterMs?: number | undefined };
+
+async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointCall, attempt: number): Promise<AttemptOutcome> {
+  const started = settings.clock.now();
+  const timeout = AbortSignal.timeout(settings.timeoutMs);
+  const signal = AbortSignal.any([call.signal, timeout]);
+  let status: number | undefined;
+  try {
+    const response = await settings.transport(call.url, {
+      method: "POST",
+      headers: call.headers,
+      body: call.body,
+      signal,
+    });
+    status = response.status;
+    const body = await readJsonObject(response, "token");
+    if (status === 200) return { response: parseTokenResponse(body, status) };
+    const serverError = parseErrorResponse(body, status);
+    const retryable = isRetryableStatus(status);
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), settings.clock.now());
+    if (serverError) return { error: serverError, retryable, retryAfterMs };
+    return {
+      error: new InvalidResponseError(`The token endpoint answered HTTP ${status} without an OAuth 2.0 error.`, { status }),
+      retryable,
+      retryAfterMs,
+    };
+  } catch (cause) {
+    if (call.signal.aborted) {
+      return { error: new AbortError("The client was disposed during the token request.", { cause }), retryable: false };
+    }
+    if (timeout.aborted) {
+      return {
+        error: new TimeoutError(`The token endpoint did not answer within ${settings.timeoutMs} ms.`, { cause }),
+        retryable: true,
+      };
+    }
+    if (cause instanceof InvalidResponseError) {
+      return { error: cause, retryable: status !== undefined && isRetryableStatus(status) };
+    }
+    if (cause instanceof DaemonAuthError) return { error: cause, retryable: false };
+    return {
+      error: new HttpError(`The token endpoint could not be reached (${describeNetworkError(cause)}).`, { cause }),
+      retryable: true,
+    };
+  } finally {
+    settings.telemetry?.onTokenRequest?.({
+      tokenEndpoint: call.url,
+      status,
+      durationMs: settings.clock.now() - started,
+      attempt,
+      correlationId: call.correlationId,
+    });
+  }
+}
+
+function throttled(until: number, cause: DaemonAuthError): ThrottledError {
+  return new ThrottledError(
+    `The token endpoint is throttling this client until ${new Date(until).toISOString()}; no request is sent before then. ` +
+      "Cache tokens (do not force refreshes) and spread load across time.",
+    { retryAfter: new Date(until), cause },
+  );
+}
+
+export function throttledUntil(until: number): ThrottledError {
+  return new ThrottledError(
+    `The token endpoint asked this client to wait until ${new Date(until).toISOString()} (Retry-After); no request is sent before then.`,
+    { retryAfter: new Date(until) },
+  );
+}
+
+function describeNetworkError(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code ?? (cause.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === "string" ? code : cause.name;
+  }
+  return "unknown error";
+}
