@@ -112,6 +112,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
       },
       (error: unknown) => {
         signal.removeEventListener("abort", onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the flight's own rejection, passed through unchanged
         reject(error);
       },
     );
