@@ -1,3 +1,4 @@
 import { config } from "@daemon-auth/eslint-config";
 
-export default config;
+// bin/ is a two-line JS launcher outside the TypeScript project.
+export default [...config, { ignores: ["bin/**"] }];

@@ -1,1 +1,1 @@
-export {};
+export { createFileCache, type FileCacheOptions } from "./file-cache.js";

@@ -1,1 +1,1 @@
-export {};
+export { createMemoryCache, type MemoryCacheOptions } from "./memory-cache.js";

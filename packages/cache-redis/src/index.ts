@@ -1,1 +1,1 @@
-export {};
+export { createRedisCache, type RedisCacheOptions } from "./redis-cache.js";

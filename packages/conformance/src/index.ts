@@ -1,1 +1,4 @@
-export {};
+export { describeTokenCacheStore, type StoreSuiteOptions, type StoreUnderTest } from "./store-suite.js";
+export { describeClientCredential, type CredentialSuiteOptions, type CredentialUnderTest } from "./credential-suite.js";
+export { assertNoSecretIn, renderings } from "./secrets.js";
+export { sampleCredentialContext, SAMPLE_CLIENT_ID, SAMPLE_TOKEN_ENDPOINT } from "./context.js";

@@ -1,1 +1,2 @@
-export {};
+export { clientSecret, type ClientSecretOptions, type ClientSecretSource } from "./client-secret.js";
+export { clientSecretFromEnvironment, DEFAULT_SECRET_VARIABLE } from "./environment.js";

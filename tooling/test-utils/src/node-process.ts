@@ -49,6 +49,18 @@ export interface NodeProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/**
+ * Loaded into every child: exit as soon as the parent is gone (its end of the pipe on
+ * fd 3 closes), so a test runner killed on a timeout leaves no child looping forever.
+ * The socket is unref'd so it never keeps a finished child alive.
+ */
+const PARENT_GUARD =
+  "data:text/javascript," +
+  encodeURIComponent(
+    'import{Socket}from"node:net";const s=new Socket({fd:3,readable:true,writable:false});' +
+      's.on("end",()=>process.exit(70));s.on("error",()=>{});s.resume();s.unref();',
+  );
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -85,10 +97,11 @@ export function startNode(script: string, args: readonly string[] = [], options:
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   // A debugger or loader flag meant for the test runner would apply to every child too.
   delete env["NODE_OPTIONS"];
-  const child = spawn(process.execPath, [...execArgv, script, ...args], {
+  const child = spawn(process.execPath, ["--import", PARENT_GUARD, ...execArgv, script, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    // fd 3 only serves PARENT_GUARD: the kernel closes it when this process dies.
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
   });
   live.add(child);
   let stdout = "";
@@ -104,7 +117,7 @@ export function startNode(script: string, args: readonly string[] = [], options:
   const exited = new Promise<NodeProcessResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${script} did not exit within ${timeoutMs} ms; it was killed. stderr:\n${stderr}`));
+      reject(new Error(`${script} did not exit within ${timeoutMs} ms; it was killed. stdout:\n${stdout}\nstderr:\n${stderr}`));
     }, timeoutMs);
     timer.unref();
     child.once("error", (error) => {

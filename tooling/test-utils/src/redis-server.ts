@@ -50,15 +50,30 @@ export interface RedisServer {
   command(...args: readonly string[]): Promise<RedisReply>;
 }
 
+/**
+ * Runs redis-server ($0 and its arguments) under a shell that kills it once our end of
+ * the shell's stdin closes: when we stop it, and also when the test process dies without
+ * running any exit hook (a worker killed on timeout), so no server outlives its test.
+ * The shell exits with redis.
+ */
+const WATCHDOG = [
+  "exec 3<&0",
+  '"$0" "$@" </dev/null 3<&- & pid=$!',
+  'echo "watchdog-pid $pid"',
+  '(read _ <&3; kill -9 "$pid" 2>/dev/null) &',
+  "exec 3<&-",
+  'wait "$pid"',
+].join("\n");
+
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-/** Never leave a redis-server behind, even when a test process dies on an exception. */
+/** Stops servers on a normal exit too, without waiting for the watchdogs to notice. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once("exit", () => {
-    for (const child of running) child.kill("SIGKILL");
+    for (const child of running) child.stdin?.destroy();
   });
 }
 
@@ -88,13 +103,20 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const bin = resolveBinary(options.bin);
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const extraArgs = options.args ?? [];
-  const dir = mkdtempSync(join(tmpdir(), "daemon-auth-redis-"));
+  let dir = mkdtempSync(join(tmpdir(), "daemon-auth-redis-"));
   installExitHook();
 
   let child: ChildProcess | undefined;
+  let redisPid: number | undefined;
   let exited: Promise<void> = Promise.resolve();
   let port = 0;
   let removed = false;
+
+  function removeDir(): void {
+    if (removed) return;
+    removed = true;
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   async function spawnOn(candidatePort: number): Promise<void> {
     const args = [
@@ -108,10 +130,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       "--loglevel", "warning",
       ...extraArgs,
     ];
-    const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn("/bin/sh", ["-c", WATCHDOG, bin, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let output = "";
-    proc.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-    proc.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      redisPid ??= Number(/^watchdog-pid (\d+)$/m.exec(output)?.[1]) || undefined;
+    };
+    proc.stdout?.on("data", collect);
+    proc.stderr?.on("data", collect);
     running.add(proc);
     exited = new Promise<void>((resolve) => {
       proc.once("exit", () => {
@@ -127,25 +153,37 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       }
       try {
         if ((await sendCommand(candidatePort, ["PING"], 500)) === "PONG") return;
-      } catch {
-        // Not listening yet.
+      } catch (error) {
+        // A server started with --requirepass answers, just not PONG; anything else means not up yet.
+        if (error instanceof Error && /^NOAUTH/.test(error.message)) return;
       }
       if (Date.now() > deadline) {
-        proc.kill("SIGKILL");
         throw new Error(`redis-server did not answer PING within ${startTimeoutMs} ms: ${output.trim()}`);
       }
       await delay(25);
     }
   }
 
+  function signalRedis(signal: NodeJS.Signals): void {
+    if (redisPid === undefined) return;
+    try {
+      process.kill(redisPid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
   async function stop(): Promise<void> {
     const proc = child;
     child = undefined;
-    if (proc !== undefined && proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGCONT");
-      proc.kill("SIGKILL");
+    if (proc !== undefined) {
+      signalRedis("SIGCONT");
+      signalRedis("SIGKILL");
+      // Closing stdin also ends the watchdog, which kills redis if the signal missed it.
+      proc.stdin?.end();
     }
     await exited;
+    redisPid = undefined;
   }
 
   // A port picked by freePort() can be taken by someone else before redis binds it: retry.
@@ -157,7 +195,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     } catch (error) {
       await stop();
       if (attempt >= 3) {
-        rmSync(dir, { recursive: true, force: true });
+        removeDir();
         throw error;
       }
     }
@@ -172,14 +210,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     async stop() {
       await stop();
-      if (!removed) {
-        removed = true;
-        rmSync(dir, { recursive: true, force: true });
-      }
+      removeDir();
     },
     async restart() {
-      if (removed) throw new Error("restart(): this redis-server was stopped for good");
       await stop();
+      if (removed) {
+        dir = mkdtempSync(join(tmpdir(), "daemon-auth-redis-"));
+        removed = false;
+      }
       // The kernel may hold the port briefly after a kill; retry the bind for a while.
       const deadline = Date.now() + startTimeoutMs;
       for (;;) {
@@ -194,10 +232,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       }
     },
     pause() {
-      child?.kill("SIGSTOP");
+      signalRedis("SIGSTOP");
     },
     resume() {
-      child?.kill("SIGCONT");
+      signalRedis("SIGCONT");
     },
     command(...args: readonly string[]) {
       return sendCommand(port, args, 2000);

@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { freePort, runNodeProcesses, spawnNode, startNode, startRedisServer } from "../src/index.js";
@@ -27,11 +27,30 @@ describe("node processes", () => {
 
   it("runs many children in parallel, in order", async () => {
     const results = await runNodeProcesses(3, echo, (index) => [String(index)]);
-    expect(results.map((result) => result.stdout.trim())).toEqual(["ready 0 ", "ready 1 ", "ready 2 "]);
+    expect(results.map((result) => result.stdout.trim())).toEqual(["ready 0", "ready 1", "ready 2"]);
   });
 
   it("kills a child that outlives its timeout instead of hanging", async () => {
-    await expect(spawnNode(echo, ["slow", "hang"], { timeoutMs: 3000 })).rejects.toThrow(/did not exit within 3000 ms/);
+    await expect(spawnNode(echo, ["slow", "hang"], { timeoutMs: 1500 })).rejects.toThrow(/did not exit within 1500 ms/);
+  });
+
+  it("ends a child whose parent was killed with SIGKILL", async () => {
+    const owner = startNode(fileURLToPath(new URL("./fixtures/child-owner.ts", import.meta.url)));
+    await owner.waitForOutput(/pid \d+/);
+    const pid = Number(/pid (\d+)/.exec(owner.stdout())?.[1]);
+    owner.kill("SIGKILL");
+    await owner.exited;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 5_000;
+    while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive()).toBe(false);
   });
 
   it("waits for output and kills with a signal", async () => {
@@ -69,6 +88,36 @@ describe("startRedisServer", () => {
     } finally {
       await redis.stop();
     }
+  });
+
+  it("waits for a server that requires a password", async () => {
+    const redis = await startRedisServer({ args: ["--requirepass", "pw"] });
+    try {
+      await expect(redis.command("PING")).rejects.toThrow(/NOAUTH/);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it("does not outlive a test process that is killed with SIGKILL", async () => {
+    const owner = startNode(fileURLToPath(new URL("./fixtures/redis-owner.ts", import.meta.url)));
+    await owner.waitForOutput(/port \d+/);
+    const port = Number(/port (\d+)/.exec(owner.stdout())?.[1]);
+    owner.kill("SIGKILL");
+    await owner.exited;
+    const deadline = Date.now() + 5_000;
+    let listening = true;
+    while (listening && Date.now() < deadline) {
+      listening = await new Promise<boolean>((resolve) => {
+        const socket = connect({ host: "127.0.0.1", port }, () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+      });
+      if (listening) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(listening).toBe(false);
   });
 
   it("says how to install redis-server when the binary is missing", async () => {

@@ -1,0 +1,186 @@
+import {
+  AbortError,
+  ConfigurationError,
+  CredentialError,
+  DaemonAuthError,
+  JWT_BEARER_ASSERTION_TYPE,
+  redacted,
+  systemClock,
+  type ClientAssertionAuthentication,
+  type ClientCredential,
+  type Clock,
+  type CredentialContext,
+  type ReloadReason,
+} from "@daemon-auth/core";
+import { jwtExpiry } from "./lib/jwt.js";
+
+/** Where an assertion comes from: returns the signed assertion (a JWT), e.g. a workload identity token. */
+export type AssertionSource = () => string | Promise<string>;
+
+/** Options of {@link assertionCredential}. */
+export interface AssertionCredentialOptions {
+  /**
+   * How long a result of the callback is used before the callback is called again, in
+   * milliseconds. A JWT is also replaced before its `exp`. Pass `0` when the callback
+   * caches by itself, to call it for every token request.
+   *
+   * @default 300000
+   */
+  readonly maxAgeMs?: number | undefined;
+  /**
+   * The time source for `maxAgeMs` and `exp`.
+   *
+   * @default systemClock
+   */
+  readonly clock?: Clock | undefined;
+}
+
+/**
+ * A {@link ClientCredential} that sends a federated client assertion (RFC 7523) obtained
+ * elsewhere: a Kubernetes service account token, a GitHub Actions OIDC token, another
+ * identity provider's JWT trusted by the app's federated identity credential.
+ */
+export interface AssertionCredential extends ClientCredential {
+  readonly kind: "assertion";
+  /** `assertion (callback)` or `assertion (file "…")`; never the assertion. */
+  readonly description: string;
+  getAuthentication(context: CredentialContext): Promise<ClientAssertionAuthentication>;
+  /** Drops the kept assertion: the next use reads the source again (the server rejected it). */
+  reload(reason?: ReloadReason): Promise<void>;
+  /** Drops the kept assertion. Safe to call twice. */
+  dispose(): Promise<void>;
+  /** The {@link description}; `JSON.stringify` and `util.inspect` print it too, never the assertion. */
+  toString(): string;
+}
+
+/** The default of `maxAgeMs`. */
+export const DEFAULT_ASSERTION_MAX_AGE_MS = 300_000;
+
+// An assertion is replaced this long before its `exp` (or at half its remaining life when
+// that is shorter) so that it cannot expire between here and the token endpoint.
+const EXPIRY_MARGIN_MS = 60_000;
+
+/**
+ * A credential that sends the assertion `source` returns. The result is kept for
+ * `maxAgeMs` (and never past shortly before a JWT's `exp`) and dropped on `reload()`;
+ * concurrent first uses call `source` once.
+ *
+ * @example
+ * const credential = assertionCredential(async () => (await fetchGithubOidcToken("api://AzureADTokenExchange")));
+ *
+ * @throws {ConfigurationError} when `source` is not a function or `maxAgeMs` is invalid.
+ * @see https://learn.microsoft.com/entra/workload-id/workload-identity-federation
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ */
+export function assertionCredential(source: AssertionSource, options: AssertionCredentialOptions = {}): AssertionCredential {
+  if (typeof source !== "function") {
+    throw new ConfigurationError("assertionCredential needs a function that returns the signed assertion (a JWT).");
+  }
+  const load = async (): Promise<string> => {
+    let value: unknown;
+    try {
+      value = await source();
+    } catch (error) {
+      if (error instanceof DaemonAuthError) throw error;
+      throw new CredentialError("The assertion callback failed: check the identity provider that issues the federated token.", {
+        cause: error,
+      });
+    }
+    if (typeof value !== "string" || value.trim() === "") {
+      throw new CredentialError("The assertion callback returned no assertion: it must return the signed assertion (a JWT) as a non-empty string.");
+    }
+    return value.trim();
+  };
+  return createAssertionCredential(load, "assertion (callback)", options);
+}
+
+/**
+ * The credential both factories share: keeps what `load` returns until `maxAgeMs` or
+ * shortly before its `exp`, with one load at a time.
+ *
+ * @internal
+ */
+export function createAssertionCredential(
+  load: () => Promise<string>,
+  description: string,
+  options: AssertionCredentialOptions,
+): AssertionCredential {
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_ASSERTION_MAX_AGE_MS;
+  if (typeof maxAgeMs !== "number" || Number.isNaN(maxAgeMs) || maxAgeMs < 0) {
+    throw new ConfigurationError("`maxAgeMs` must be a number of milliseconds ≥ 0 (0 reads the source for every token request).");
+  }
+  const clock = options.clock ?? systemClock;
+
+  let kept: { value: string; refreshAt: number } | undefined;
+  let inflight: Promise<string> | undefined;
+  // Bumped by reload(): a load that started before it must not put its (old) result back.
+  let generation = 0;
+
+  const current = (): Promise<string> => {
+    const now = clock.now();
+    if (kept && now < kept.refreshAt) return Promise.resolve(kept.value);
+    if (inflight) return inflight;
+    const started = generation;
+    const loading = load().then((value) => {
+      if (started === generation) kept = { value, refreshAt: refreshTime(value, clock.now(), maxAgeMs) };
+      return value;
+    });
+    inflight = loading;
+    const clear = () => {
+      if (inflight === loading) inflight = undefined;
+    };
+    void loading.then(clear, clear);
+    return loading;
+  };
+
+  const credential: AssertionCredential = {
+    kind: "assertion",
+    description,
+    async getAuthentication(context) {
+      if (context.signal?.aborted) throw aborted(context.signal);
+      const clientAssertion = await abortable(current(), context.signal);
+      return { clientAssertion, clientAssertionType: JWT_BEARER_ASSERTION_TYPE };
+    },
+    async reload() {
+      generation += 1;
+      kept = undefined;
+      inflight = undefined;
+    },
+    async dispose() {
+      generation += 1;
+      kept = undefined;
+      inflight = undefined;
+    },
+  };
+  return redacted(credential, description);
+}
+
+function refreshTime(value: string, now: number, maxAgeMs: number): number {
+  const byAge = now + maxAgeMs;
+  const expiresAt = jwtExpiry(value);
+  if (expiresAt === undefined) return byAge;
+  return Math.min(byAge, expiresAt - Math.min(EXPIRY_MARGIN_MS, Math.max(0, (expiresAt - now) / 2)));
+}
+
+function aborted(signal: AbortSignal): AbortError {
+  return new AbortError("Reading the client assertion was aborted by the caller's signal.", { cause: signal.reason });
+}
+
+// The load is shared by concurrent callers, so it is not cancelled; only this caller stops waiting.
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new CredentialError(String(error)));
+      },
+    );
+  });
+}

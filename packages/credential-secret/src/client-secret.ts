@@ -1,0 +1,127 @@
+import {
+  ConfigurationError,
+  CredentialError,
+  redacted,
+  systemClock,
+  type ClientCredential,
+  type Clock,
+} from "@daemon-auth/core";
+import { throwIfAborted } from "./lib/abort.js";
+import { loadedSecretCredential, secretAuthentication } from "./lib/secret-source.js";
+
+/** Where a client secret comes from: the value itself, or a callback that returns it. */
+export type ClientSecretSource = string | (() => string | Promise<string>);
+
+/** Options of {@link clientSecret}. */
+export interface ClientSecretOptions {
+  /**
+   * For a callback source: call it again once the secret it returned is this old, in
+   * milliseconds, so a secret rotated in a vault is picked up without a rejection
+   * first. Not allowed with a static secret.
+   * @default undefined — keep the secret until `reload()` (core calls it when the server rejects the secret)
+   */
+  maxAgeMs?: number;
+  /**
+   * The time source for `maxAgeMs`; inject one in tests.
+   * @default systemClock
+   */
+  clock?: Clock;
+}
+
+/**
+ * A client secret credential (`client_secret_post` or `client_secret_basic`, as the
+ * client is configured). Pass the secret's **value** — not its id — or a callback that
+ * fetches it, for example from a vault.
+ *
+ * A callback is called on first use (concurrent first uses share one call) and its
+ * result is kept until `reload()` — which core calls when the server rejects the
+ * secret as wrong or expired (AADSTS7000215, 7000222) — or until `maxAgeMs` passes.
+ *
+ * @example
+ * clientSecret(process.env.APP_SECRET!);
+ * clientSecret(async () => (await vault.getSecret("app-secret")).value!, { maxAgeMs: 3_600_000 });
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#first-case-access-token-request-with-a-shared-secret
+ */
+export function clientSecret(source: ClientSecretSource, options: ClientSecretOptions = {}): ClientCredential {
+  if (typeof source === "string") {
+    if (source.trim() === "") {
+      throw new ConfigurationError(
+        "clientSecret: the client secret is empty. Pass the secret's value (shown once when the secret is created in the app registration), or a callback that returns it.",
+      );
+    }
+    if (options.maxAgeMs !== undefined) {
+      throw new ConfigurationError(
+        "clientSecret: maxAgeMs only applies to a callback source. Remove maxAgeMs, or pass a callback that returns the current secret.",
+      );
+    }
+    return staticSecretCredential(source);
+  }
+  if (typeof source !== "function") {
+    throw new ConfigurationError(
+      `clientSecret: the source must be the secret's value (a string) or a callback that returns it; got ${source === null ? "null" : typeof source}.`,
+    );
+  }
+  const maxAgeMs = validateMaxAge(options.maxAgeMs);
+  const clock = validateClock(options.clock);
+  const callback = source;
+  return loadedSecretCredential({
+    description: "client secret (callback)",
+    maxAgeMs,
+    clock,
+    async load() {
+      let value: unknown;
+      try {
+        value = await callback();
+      } catch (error) {
+        throw new CredentialError(
+          "clientSecret: the client secret callback threw. Check the secret's source (vault access, network, permissions); the cause has the details.",
+          { cause: error },
+        );
+      }
+      if (typeof value !== "string" || value.trim() === "") {
+        const received = typeof value === "string" ? "an empty string" : value === null ? "null" : `a value of type ${typeof value}`;
+        throw new CredentialError(
+          `clientSecret: the client secret callback returned ${received}. Make it resolve the secret's value as a non-empty string.`,
+          { cause: new TypeError(`Expected a non-empty string, received ${received}.`) },
+        );
+      }
+      return value;
+    },
+  });
+}
+
+function staticSecretCredential(secret: string): ClientCredential {
+  const description = "client secret (static)";
+  const authentication = secretAuthentication(secret);
+  return redacted<ClientCredential>(
+    {
+      kind: "secret",
+      description,
+      async getAuthentication(context) {
+        throwIfAborted(context.signal);
+        return authentication;
+      },
+    },
+    description,
+  );
+}
+
+function validateMaxAge(maxAgeMs: unknown): number | undefined {
+  if (maxAgeMs === undefined) return undefined;
+  if (typeof maxAgeMs !== "number" || !Number.isFinite(maxAgeMs) || maxAgeMs <= 0) {
+    throw new ConfigurationError(
+      `clientSecret: maxAgeMs must be a positive number of milliseconds, for example { maxAgeMs: 3600000 } to re-read the secret hourly; got ${typeof maxAgeMs === "number" ? String(maxAgeMs) : typeof maxAgeMs}.`,
+    );
+  }
+  return maxAgeMs;
+}
+
+function validateClock(clock: unknown): Clock {
+  if (clock === undefined) return systemClock;
+  if (typeof clock !== "object" || clock === null || typeof (clock as Partial<Clock>).now !== "function") {
+    throw new ConfigurationError("clientSecret: clock must be an object with a now() method returning milliseconds since the epoch.");
+  }
+  return clock as Clock;
+}
