@@ -10,7 +10,7 @@ export interface OrdersApiOptions {
   jwksUri: string;
   /** The API's application ID URI (or client id): the `aud` tokens must carry. */
   audience: string;
-  /** The app role a caller needs. @default "Orders.Read" */
+  /** The app role a caller needs. @default "Orders.Read.All" */
   requiredRole?: string;
   /** @default 0 (a free port) */
   port?: number;
@@ -34,7 +34,7 @@ const ORDERS = [
  * 403 in the Microsoft Graph error shape when the role was not granted.
  */
 export async function startOrdersApi(options: OrdersApiOptions): Promise<OrdersApi> {
-  const requiredRole = options.requiredRole ?? "Orders.Read";
+  const requiredRole = options.requiredRole ?? "Orders.Read.All";
   const keys = createRemoteJWKSet(new URL(options.jwksUri));
   const server: Server = createServer((request, response) => {
     handle(request, response).catch(() => {

@@ -72,7 +72,7 @@ describe("daemon-auth-emulator CLI", () => {
     expect(run.output()).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+/);
     expect(run.output()).toContain(`NODE_EXTRA_CA_CERTS=${join(certificateDir, "ca.pem")}`);
     expect(run.output()).toContain(CONTOSO);
-    run.child.kill("SIGINT");
+    run.child.kill("SIGTERM");
     expect(await run.exit).toBe(0);
   });
 
