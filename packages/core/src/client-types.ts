@@ -140,6 +140,9 @@ export interface DaemonClient {
   acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult>;
   /** Forgets every token in the in-process index (the shared store is left alone). */
   clearCache(): void;
-  /** Stops background refreshes and disposes credentials and the store. */
+  /**
+   * Stops background refreshes and disposes the credentials. The `cache` store is left
+   * open: it may be shared by other clients, so its owner disposes it.
+   */
   dispose(): Promise<void>;
 }

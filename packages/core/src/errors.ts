@@ -17,6 +17,7 @@ export type DaemonAuthErrorCode =
   | "ERR_TIMEOUT"
   | "ERR_ABORTED"
   | "ERR_THROTTLED"
+  | "ERR_CONSENT_REQUIRED"
   | "ERR_SERVER";
 
 /** The base class of every error this project throws. */

@@ -1,5 +1,4 @@
 import {
-  AbortError,
   ConfigurationError,
   CredentialError,
   DaemonAuthError,
@@ -11,6 +10,8 @@ import {
   type Clock,
   type CredentialContext,
   type ReloadReason,
+  raceAbort,
+  throwIfAborted,
 } from "@daemon-auth/core";
 import { jwtExpiry } from "./lib/jwt.js";
 
@@ -137,8 +138,8 @@ export function createAssertionCredential(
     kind: "assertion",
     description,
     async getAuthentication(context) {
-      if (context.signal?.aborted) throw aborted(context.signal);
-      const clientAssertion = await abortable(current(), context.signal);
+      throwIfAborted(context.signal, "Reading the client assertion");
+      const clientAssertion = await raceAbort(current(), context.signal, "Reading the client assertion");
       return { clientAssertion, clientAssertionType: JWT_BEARER_ASSERTION_TYPE };
     },
     async reload() {
@@ -162,25 +163,3 @@ function refreshTime(value: string, now: number, maxAgeMs: number): number {
   return Math.min(byAge, expiresAt - Math.min(EXPIRY_MARGIN_MS, Math.max(0, (expiresAt - now) / 2)));
 }
 
-function aborted(signal: AbortSignal): AbortError {
-  return new AbortError("Reading the client assertion was aborted by the caller's signal.", { cause: signal.reason });
-}
-
-// The load is shared by concurrent callers, so it is not cancelled; only this caller stops waiting.
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error instanceof Error ? error : new CredentialError(String(error)));
-      },
-    );
-  });
-}

@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import {
-  AbortError,
   ConfigurationError,
   CredentialError,
   JWT_BEARER_ASSERTION_TYPE,
@@ -12,6 +11,8 @@ import {
   type CredentialContext,
   type Logger,
   type ReloadReason,
+  raceAbort,
+  throwIfAborted,
 } from "@daemon-auth/core";
 import { signAssertion, type AssertionSpec, type ThumbprintHeader } from "./lib/assertion.js";
 import {
@@ -274,8 +275,8 @@ export function certificateCredential(options: CertificateCredentialOptions): Ce
     },
     async getAuthentication(context) {
       checkContext(context);
-      if (context.signal?.aborted) throw aborted(context.signal);
-      return abortable(authenticate(context), context.signal);
+      throwIfAborted(context.signal, "Signing the client assertion");
+      return raceAbort(authenticate(context), context.signal, "Signing the client assertion");
     },
     async reload() {
       cache.clear();
@@ -461,26 +462,3 @@ function checkContext(context: CredentialContext): void {
   }
 }
 
-function aborted(signal: AbortSignal | undefined): AbortError {
-  return new AbortError("Signing the client assertion was aborted by the caller's signal.", { cause: signal?.reason });
-}
-
-// The work itself is shared (assertion reuse, single-flight file loads), so it is not
-// cancelled; only this caller stops waiting.
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolvePromise, reject) => {
-    const onAbort = () => reject(aborted(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolvePromise(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error instanceof Error ? error : new CredentialError(String(error)));
-      },
-    );
-  });
-}

@@ -5,8 +5,8 @@ import {
   systemClock,
   type ClientCredential,
   type Clock,
+  throwIfAborted,
 } from "@daemon-auth/core";
-import { throwIfAborted } from "./lib/abort.js";
 import { loadedSecretCredential, secretAuthentication } from "./lib/secret-source.js";
 
 /** Where a client secret comes from: the value itself, or a callback that returns it. */
@@ -100,7 +100,7 @@ function staticSecretCredential(secret: string): ClientCredential {
       kind: "secret",
       description,
       async getAuthentication(context) {
-        throwIfAborted(context.signal);
+        throwIfAborted(context.signal, "Reading the client secret");
         return authentication;
       },
     },

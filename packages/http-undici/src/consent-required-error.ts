@@ -32,7 +32,6 @@ export interface ConsentRequiredDetails {
  * @see https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
  */
 export class ConsentRequiredError extends DaemonAuthError {
-  // @ts-expect-error -- core's DaemonAuthErrorCode lacks "ERR_CONSENT_REQUIRED"; remove this line's comment once core adds it.
   override readonly code = "ERR_CONSENT_REQUIRED";
   /** The HTTP status of the API's answer. */
   readonly status: number;

@@ -98,12 +98,24 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves or rejects with `promise`, unless `signal` fires first. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * Throws {@link AbortError} when `signal` has fired. `activity` names what was
+ * stopped, for the message ("Reading the client secret").
+ */
+export function throwIfAborted(signal: AbortSignal | undefined, activity?: string): void {
+  if (signal?.aborted === true) throw abortErrorFrom(signal, activity);
+}
+
+/**
+ * Waits for `promise`, but rejects with {@link AbortError} as soon as `signal` fires.
+ * The work itself goes on: other callers may share it (single-flight loads, reused
+ * assertions), so only this caller stops waiting.
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, activity?: string): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortErrorFrom(signal));
+  if (signal.aborted) return Promise.reject(abortErrorFrom(signal, activity));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortErrorFrom(signal));
+    const onAbort = () => reject(abortErrorFrom(signal, activity));
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (value) => {
@@ -112,13 +124,13 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
       },
       (error: unknown) => {
         signal.removeEventListener("abort", onAbort);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the flight's own rejection, passed through unchanged
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the shared work's own rejection, passed through unchanged
         reject(error);
       },
     );
   });
 }
 
-export function abortErrorFrom(signal: AbortSignal): AbortError {
-  return new AbortError("The token acquisition was aborted by the caller's signal.", { cause: signal.reason });
+function abortErrorFrom(signal: AbortSignal, activity = "The token acquisition"): AbortError {
+  return new AbortError(`${activity} was aborted by the caller's signal.`, { cause: signal.reason });
 }

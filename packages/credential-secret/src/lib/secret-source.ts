@@ -3,8 +3,9 @@ import {
   type ClientCredential,
   type ClientSecretAuthentication,
   type Clock,
+  raceAbort,
+  throwIfAborted,
 } from "@daemon-auth/core";
-import { raceAbort, throwIfAborted } from "./abort.js";
 
 /** How a loaded-on-demand secret credential reads its secret; throws core errors itself. */
 export interface SecretLoader {
@@ -65,8 +66,8 @@ export function loadedSecretCredential(loader: SecretLoader): ClientCredential {
       kind: "secret",
       description: loader.description,
       async getAuthentication(context): Promise<ClientSecretAuthentication> {
-        throwIfAborted(context.signal);
-        const secret = fresh() ?? (await raceAbort(load(), context.signal));
+        throwIfAborted(context.signal, "Reading the client secret");
+        const secret = fresh() ?? (await raceAbort(load(), context.signal, "Reading the client secret"));
         return secretAuthentication(secret);
       },
       reload: forget,
