@@ -144,21 +144,33 @@ class ConfidentialClient implements DaemonClient {
     if (request === null || typeof request !== "object") {
       throw new InvalidRequestError("acquireTokenForClient needs a request: { scopes: ['<resource>/.default'] }.");
     }
-    const scopes = this.normalizeScopes(request.scopes);
+    const readCache = request.forceRefresh !== true && request.claims === undefined;
+    const requested = request.scopes;
+    if (readCache && Array.isArray(requested) && requested.length === 1) {
+      // Hot path: a key is in the index only if its tenant and scope passed validation
+      // when it was stored, so a hit needs no validation and no allocation.
+      const hit = this.cachedAnswer(`${this.keyPrefix}${request.tenantId ?? this.authority.defaultTenant}|${requested[0]}`);
+      if (hit !== undefined) return hit;
+    }
+    const scopes = this.normalizeScopes(requested);
     const tenant = requestTenant(this.authority, request.tenantId);
     const key = `${this.keyPrefix}${tenant}|${scopes.length === 1 ? (scopes[0] as string) : scopes.join(" ")}`;
-    if (request.forceRefresh !== true && request.claims === undefined) {
-      const cached = this.index.get(key);
-      if (cached !== undefined) {
-        const now = this.clock.now();
-        if (now < cached.refreshOn) return cached.cacheResult;
-        if (now < cached.usableUntil) {
-          this.refreshInBackground(key, tenant, scopes);
-          return cached.cacheResult;
-        }
-      }
+    if (readCache) {
+      const hit = this.cachedAnswer(key);
+      if (hit !== undefined) return hit;
     }
     return this.acquireSlowly(key, tenant, scopes, request);
+  }
+
+  /** The cached answer for `key`, starting a background refresh when it is due. */
+  private cachedAnswer(key: string): AccessTokenResult | undefined {
+    const cached = this.index.get(key);
+    if (cached === undefined) return undefined;
+    const now = this.clock.now();
+    if (now < cached.refreshOn) return cached.cacheResult;
+    if (now >= cached.usableUntil) return undefined;
+    this.refreshInBackground(key, cached.tenantId, cached.scopes);
+    return cached.cacheResult;
   }
 
   clearCache(): void {
