@@ -374,7 +374,9 @@ class ConfidentialClient implements DaemonClient {
         }
         return createCachedToken(response, issuedAt, this.expiryMarginMs, scopes, tenant, correlationId);
       } catch (error) {
-        if (!rotated && this.isRotationError(error)) {
+        // Retrying makes sense only if something can change: a reloaded or another credential.
+        const canRotate = this.credentials.length > 1 || credential.reload !== undefined;
+        if (!rotated && canRotate && this.isRotationError(error)) {
           // Reload the rejected credential and try the next one (or the reloaded one) once.
           rotated = true;
           this.activeCredential = (index + 1) % this.credentials.length;

@@ -308,6 +308,13 @@ describe("credential rotation", () => {
     expect(server.tokenRequests.at(-1)?.form.get("client_secret")).toBe("new");
   });
 
+  it("does not resend a credential that cannot change", async () => {
+    const fixed = { kind: "secret", getAuthentication: async () => ({ clientSecret: "wrong" }) };
+    const { server, client } = await setup(errorReply(401, "invalid_client", 7000215), { credential: fixed });
+    await expect(client.acquireTokenForClient({ scopes: [SCOPE] })).rejects.toBeInstanceOf(ServerError);
+    expect(server.tokenRequests).toHaveLength(1);
+  });
+
   it("does not loop when every credential is rejected", async () => {
     const { server, client } = await setup(errorReply(401, "invalid_client", 700027), {
       credential: [testSecret("a"), testSecret("b")],
