@@ -4,7 +4,7 @@ export * from "./cache-store.js";
 export * from "./transport.js";
 export * from "./environment.js";
 export { redacted } from "./redacted.js";
-export { raceAbort, throwIfAborted } from "./lib/http.js";
+export { raceAbort, readBodyUpTo, throwIfAborted } from "./lib/http.js";
 export type * from "./client-types.js";
 export { encryptedStore, type EncryptedStoreOptions } from "./encrypted-store.js";
 export { createDaemonClient } from "./client.js";

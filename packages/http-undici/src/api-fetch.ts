@@ -1,4 +1,4 @@
-import { ConfigurationError } from "@daemon-auth/core";
+import { ConfigurationError, readBodyUpTo } from "@daemon-auth/core";
 import type { Dispatcher } from "undici";
 import { ApiAuth, CONSENT_BODY_LIMIT, isJson, isReplayableBody, type ApiAuthOptions } from "./lib/api-auth.js";
 
@@ -101,27 +101,7 @@ function withAuthorization(init: RequestInit, authorization: string): RequestIni
 async function peek(response: Response): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > CONSENT_BODY_LIMIT) return new Uint8Array();
-  const reader = response.clone().body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > CONSENT_BODY_LIMIT) {
-      await reader.cancel();
-      return new Uint8Array();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return (await readBodyUpTo(response.clone(), CONSENT_BODY_LIMIT)) ?? new Uint8Array();
 }
 
 async function discard(response: Response): Promise<void> {

@@ -36,7 +36,21 @@ export async function readJsonObject(response: Response, what: string): Promise<
 }
 
 async function readCapped(response: Response, what: string): Promise<string> {
-  if (!response.body) return "";
+  const bytes = await readBodyUpTo(response, MAX_RESPONSE_BYTES);
+  if (bytes === undefined) {
+    throw new InvalidResponseError(`The ${what} response is larger than ${MAX_RESPONSE_BYTES} bytes; is the URL right?`, {
+      status: response.status,
+    });
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Reads a response body of at most `limit` bytes; `undefined` (and the body
+ * cancelled) when it is larger, so a hostile server cannot exhaust memory.
+ */
+export async function readBodyUpTo(response: Response, limit: number): Promise<Uint8Array | undefined> {
+  if (!response.body) return new Uint8Array();
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -44,26 +58,20 @@ async function readCapped(response: Response, what: string): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
+    if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new InvalidResponseError(`The ${what} response is larger than ${MAX_RESPONSE_BYTES} bytes; is the URL right?`, {
-        status: response.status,
-      });
+      return undefined;
     }
     chunks.push(value);
   }
-  const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks, size);
-  return new TextDecoder().decode(bytes);
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
-    out.set(chunk, offset);
+    bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return out;
+  return bytes;
 }
 
 /**
