@@ -1,0 +1,1 @@
+export { toTokenCredential, type TokenCredentialOptions } from "./token-credential.js";

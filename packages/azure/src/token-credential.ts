@@ -1,0 +1,90 @@
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import { ConfigurationError, InvalidRequestError, redacted } from "@daemon-auth/core";
+import type { AcquireTokenRequest, DaemonClient } from "@daemon-auth/core";
+import { toAbortSignal } from "./lib/abort.js";
+import { normalizeAzureScopes } from "./lib/scopes.js";
+
+/** Options of {@link toTokenCredential}. */
+export interface TokenCredentialOptions {
+  /**
+   * The tenant to request tokens from when the Azure SDK does not name one in
+   * `GetTokenOptions.tenantId`. A GUID or a verified domain.
+   * @default the tenant of the client's authority
+   */
+  tenantId?: string;
+}
+
+/**
+ * Wraps a {@link DaemonClient} as an `@azure/core-auth` `TokenCredential`, so any Azure
+ * SDK client (`SecretClient`, `BlobServiceClient`, `ServiceBusClient`, …) gets its
+ * app-only tokens through daemon-auth: the same cache, credentials, retries and telemetry
+ * as the rest of the daemon.
+ *
+ * - `scopes` may be a string or an array. A bare resource URL such as
+ *   `https://vault.azure.net` or `https://management.azure.com/` is turned into
+ *   `<resource>/.default` (keeping the double slash of v1.0 resources); any other scope
+ *   is passed to core unchanged and validated there.
+ * - `GetTokenOptions.tenantId`, `claims` and `abortSignal` are forwarded; `tenantId`
+ *   falls back to `options.tenantId`, then to the client's own tenant.
+ * - Failures are core's typed errors (`CredentialError`, `ThrottledError`, `AbortError`, …);
+ *   the Azure SDK bearer-token policy rethrows them to the caller unchanged.
+ * - Proof-of-possession tokens are not issued by the client credentials grant; a
+ *   request for one is refused with an {@link InvalidRequestError}.
+ *
+ * The credential holds no token itself (the client's cache does) and prints as
+ * `DaemonAuthTokenCredential(<clientId>)` in `util.inspect` and `JSON.stringify`.
+ *
+ * @example
+ * ```ts
+ * import { SecretClient } from "@azure/keyvault-secrets";
+ * import { createDaemonClient } from "@daemon-auth/core";
+ * import { clientSecretFromEnvironment } from "@daemon-auth/credential-secret";
+ * import { toTokenCredential } from "@daemon-auth/azure";
+ *
+ * const client = createDaemonClient({ tenantId, clientId, credential: clientSecretFromEnvironment() });
+ * const secrets = new SecretClient("https://my-vault.vault.azure.net", toTokenCredential(client));
+ * ```
+ *
+ * @see https://learn.microsoft.com/javascript/api/@azure/core-auth/tokencredential
+ */
+export function toTokenCredential(client: DaemonClient, options: TokenCredentialOptions = {}): TokenCredential {
+  if (client === null || typeof client !== "object" || typeof client.acquireTokenForClient !== "function") {
+    throw new ConfigurationError(
+      "toTokenCredential: 'client' is not a DaemonClient. Pass the object returned by createDaemonClient(...).",
+    );
+  }
+  const defaultTenant = options.tenantId;
+  if (defaultTenant !== undefined && (typeof defaultTenant !== "string" || defaultTenant.trim() === "")) {
+    throw new ConfigurationError(
+      "toTokenCredential: 'tenantId' is empty. Pass the tenant GUID or domain, or leave it out to use the client's tenant.",
+    );
+  }
+
+  async function getToken(scopes: string | string[], getTokenOptions: GetTokenOptions = {}): Promise<AccessToken> {
+    if (getTokenOptions.proofOfPossessionOptions !== undefined) {
+      throw new InvalidRequestError(
+        "The client credentials grant issues bearer tokens only; this resource asked for a proof-of-possession (PoP) token. " +
+          "Use a bearer-token endpoint of the service, or @azure/identity's ClientSecretCredential for PoP.",
+      );
+    }
+    const request: AcquireTokenRequest = { scopes: normalizeAzureScopes(scopes) };
+    const tenantId = getTokenOptions.tenantId ?? defaultTenant;
+    if (tenantId !== undefined) request.tenantId = tenantId;
+    if (getTokenOptions.claims !== undefined) request.claims = getTokenOptions.claims;
+    const abort = toAbortSignal(getTokenOptions.abortSignal);
+    if (abort.signal !== undefined) request.signal = abort.signal;
+    try {
+      const result = await client.acquireTokenForClient(request);
+      return {
+        token: result.accessToken,
+        expiresOnTimestamp: result.expiresOn.getTime(),
+        refreshAfterTimestamp: result.refreshOn.getTime(),
+        tokenType: "Bearer",
+      };
+    } finally {
+      abort.release();
+    }
+  }
+
+  return redacted({ getToken }, `DaemonAuthTokenCredential(${client.clientId})`);
+}

@@ -1,0 +1,163 @@
+import { inspect } from "node:util";
+import type { GetTokenOptions } from "@azure/core-auth";
+import { AbortError, createDaemonClient, InvalidRequestError, type DaemonClient } from "@daemon-auth/core";
+import { clientSecret } from "@daemon-auth/credential-secret";
+import { demoEmulatorConfig, demoEmulatorIdentities as ids, startEmulator, type Emulator } from "@daemon-auth/emulator";
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { toTokenCredential } from "../src/index.js";
+
+const LIFETIME_SECONDS = 3599;
+const REFRESH_IN_SECONDS = 1800;
+let emulator: Emulator;
+let client: DaemonClient;
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    config: demoEmulatorConfig(),
+    tokenLifetimeSeconds: LIFETIME_SECONDS,
+    refreshInSeconds: REFRESH_IN_SECONDS,
+  });
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+beforeEach(() => {
+  emulator.resetRequests();
+  client = createDaemonClient({
+    authority: emulator.authority(ids.tenantId),
+    clientId: ids.daemonClientId,
+    credential: clientSecret(ids.daemonClientSecret),
+  });
+});
+afterEach(async () => {
+  await client.dispose();
+});
+
+async function verify(token: string): Promise<Record<string, unknown>> {
+  const jwks = (await (await fetch(emulator.jwksUri(ids.tenantId))).json()) as JSONWebKeySet;
+  const { payload } = await jwtVerify(token, createLocalJWKSet(jwks));
+  return payload;
+}
+
+/** An `AbortSignalLike` that is not a DOM `AbortSignal`, as older Azure SDKs pass. */
+function signalLike(aborted: boolean): {
+  signal: NonNullable<GetTokenOptions["abortSignal"]>;
+  listeners: Set<(event: unknown) => unknown>;
+  abort: () => void;
+} {
+  const listeners = new Set<(event: unknown) => unknown>();
+  const signal = {
+    aborted,
+    addEventListener: (_type: "abort", listener: (event: unknown) => unknown): void => {
+      listeners.add(listener);
+    },
+    removeEventListener: (_type: "abort", listener: (event: unknown) => unknown): void => {
+      listeners.delete(listener);
+    },
+  };
+  const abort = (): void => {
+    signal.aborted = true;
+    for (const listener of [...listeners]) listener({ type: "abort" });
+  };
+  return { signal, listeners, abort };
+}
+
+describe("toTokenCredential", () => {
+  it("returns the emulator's token with its expiry and refresh times", async () => {
+    const before = Date.now();
+    const token = await toTokenCredential(client).getToken(ids.apiScope);
+    const after = Date.now();
+
+    expect(token).not.toBeNull();
+    expect(token?.tokenType).toBe("Bearer");
+    const payload = await verify(token?.token ?? "");
+    expect(payload.aud).toBe(ids.apiIdentifierUri);
+    expect(payload.appid ?? payload.azp).toBe(ids.daemonClientId);
+    expect(token?.expiresOnTimestamp).toBeGreaterThanOrEqual(before + (LIFETIME_SECONDS - 1) * 1000);
+    expect(token?.expiresOnTimestamp).toBeLessThanOrEqual(after + (LIFETIME_SECONDS + 1) * 1000);
+    expect(token?.refreshAfterTimestamp).toBeLessThan(token?.expiresOnTimestamp ?? 0);
+    expect(token?.refreshAfterTimestamp).toBeGreaterThan(before);
+  });
+
+  it("serves a second request from the client's cache", async () => {
+    const credential = toTokenCredential(client);
+    const first = await credential.getToken([ids.apiScope]);
+    const second = await credential.getToken(ids.apiScope);
+    expect(second?.token).toBe(first?.token);
+    expect(emulator.tokenRequestCount()).toBe(1);
+  });
+
+  it("accepts a string or an array and appends /.default to a bare resource", async () => {
+    const credential = toTokenCredential(client);
+    const fromBare = await credential.getToken(ids.apiIdentifierUri);
+    const fromArray = await credential.getToken([ids.apiScope]);
+    expect(fromArray?.token).toBe(fromBare?.token);
+    expect(emulator.tokenRequestCount({ scope: ids.apiScope })).toBe(1);
+  });
+
+  it("uses the bridge's tenant, and the caller's tenant over it", async () => {
+    const credential = toTokenCredential(client, { tenantId: ids.tenantDomain });
+    await credential.getToken(ids.apiScope);
+    await credential.getToken(ids.apiScope, { tenantId: ids.tenantId });
+    const tenants = emulator.requests.filter((r) => r.path.endsWith("/token")).map((r) => r.tenant);
+    expect(tenants).toEqual([ids.tenantDomain, ids.tenantId]);
+  });
+
+  it("forwards a claims challenge, which bypasses the cache", async () => {
+    const credential = toTokenCredential(client);
+    await credential.getToken(ids.apiScope);
+    const claims = JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } } });
+    const challenged = await credential.getToken(ids.apiScope, { claims });
+    expect(challenged?.token).toBeTruthy();
+    expect(emulator.tokenRequestCount()).toBe(2);
+  });
+
+  it("honours an abort signal, including a non-DOM AbortSignalLike", async () => {
+    const credential = toTokenCredential(client);
+    await expect(credential.getToken(ids.apiScope, { abortSignal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+
+    await expect(credential.getToken(ids.apiScope, { abortSignal: signalLike(true).signal })).rejects.toBeInstanceOf(AbortError);
+    expect(emulator.tokenRequestCount()).toBe(0);
+  });
+
+  it("releases its listener on a long-lived AbortSignalLike", async () => {
+    const like = signalLike(false);
+    await toTokenCredential(client).getToken(ids.apiScope, { abortSignal: like.signal });
+    expect(like.listeners.size).toBe(0);
+  });
+
+  it("aborts an in-flight request when an AbortSignalLike fires", async () => {
+    const like = signalLike(false);
+    const pending = toTokenCredential(client).getToken(ids.apiScope, { abortSignal: like.signal });
+    like.abort();
+    await expect(pending).rejects.toBeInstanceOf(AbortError);
+  });
+
+  it("propagates core's typed errors and refuses proof-of-possession", async () => {
+    const credential = toTokenCredential(client);
+    await expect(credential.getToken(["openid"])).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(
+      credential.getToken(ids.apiScope, {
+        proofOfPossessionOptions: { nonce: "n", resourceRequestMethod: "GET", resourceRequestUrl: "https://example.test/" },
+      }),
+    ).rejects.toThrow(/proof-of-possession/);
+    expect(emulator.tokenRequestCount()).toBe(0);
+  });
+
+  it("never prints a token", async () => {
+    const credential = toTokenCredential(client);
+    const token = await credential.getToken(ids.apiScope);
+    const printed = [inspect(credential, { showHidden: true, depth: 5 }), JSON.stringify(credential), (credential as { toString(): string }).toString()];
+    for (const text of printed) {
+      expect(text).toContain("DaemonAuthTokenCredential");
+      expect(text).not.toContain(token?.token);
+      expect(text).not.toContain(ids.daemonClientSecret);
+    }
+  });
+
+  it("rejects a value that is not a DaemonClient and an empty tenant", () => {
+    expect(() => toTokenCredential({} as DaemonClient)).toThrow(/createDaemonClient/);
+    expect(() => toTokenCredential(client, { tenantId: " " })).toThrow(/tenantId/);
+  });
+});
