@@ -166,6 +166,9 @@ const MITIGATIONS: ReadonlyMap<number, string> = new Map([
   [7000277, "The certificate was revoked: rotate to a new certificate."],
   [7000274, "The client assertion's signature is invalid: check that the private key matches the certificate."],
   [1000502, "The certificate is outside its validity window: rotate to a valid certificate."],
+  [700211, "No federated identity credential on the app matches the assertion's issuer: add one for this issuer to the app registration."],
+  [700212, "No federated identity credential on the app matches the assertion's audience: use 'api://AzureADTokenExchange' or add the audience."],
+  [700213, "No federated identity credential on the app matches the assertion's subject: add one for this subject (e.g. the service account) to the app registration."],
   [50013, "The client assertion is malformed: check the credential's configuration."],
   [90002, "The tenant was not found: check the tenant id or verified domain name."],
   [900023, "The tenant identifier is not valid: use the tenant's GUID or a verified domain name."],
@@ -177,7 +180,7 @@ const MITIGATIONS: ReadonlyMap<number, string> = new Map([
 
 /** Codes that no retry can fix: the configuration must change. */
 export const PERMANENT_ERROR_CODES: ReadonlySet<number> = new Set([
-  7000215, 7000222, 7000218, 700016, 90002, 900023, 500011, 650057, 70011, 700022,
+  7000215, 7000222, 7000218, 700016, 90002, 900023, 500011, 650057, 70011, 700022, 700211, 700212, 700213,
 ]);
 
 /** Codes that say the client credential was rejected and a reloaded or next credential may work. */
