@@ -63,6 +63,32 @@ export interface ApplicationConfig {
   requiredResourceAccess?: RequiredResourceAccessConfig[];
   /** Redirect URIs the admin consent endpoint may redirect to; when absent, any http(s) URL is accepted. */
   redirectUris?: string[];
+  /**
+   * Federated identity credentials: tokens of an external issuer (Kubernetes,
+   * GitHub Actions, another emulator) the app accepts as client assertions.
+   */
+  federatedCredentials?: FederatedCredentialConfig[];
+}
+
+/** The audience Entra ID suggests for federated tokens. */
+export const DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange";
+
+/**
+ * A federated identity credential of an application: a token whose `iss`,
+ * `sub` and `aud` match is accepted as the app's client assertion.
+ */
+export interface FederatedCredentialConfig {
+  /** The external issuer URL, exactly as in the token's `iss`; https, or http on a loopback host. */
+  issuer: string;
+  /** The token's `sub`, matched exactly (e.g. `system:serviceaccount:default:daemon`). */
+  subject: string;
+  /**
+   * Accepted `aud` values.
+   * @default ["api://AzureADTokenExchange"]
+   */
+  audiences?: string[];
+  /** A unique name within the app, used to remove it. */
+  name?: string;
 }
 
 /** App roles of one resource that an application declares it needs. */
@@ -210,9 +236,44 @@ export function validateCertificate(value: unknown, field = "certificate"): Cert
   }
 }
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Validates one federated identity credential and fills in the default audience. */
+export function validateFederatedCredential(value: unknown, field = "federatedCredential"): FederatedCredentialConfig & { audiences: string[] } {
+  const raw = expectObject(value, field, ["issuer", "subject", "audiences", "name"]);
+  const issuer = expectString(raw.issuer, `${field}.issuer`, "the external issuer URL, e.g. https://token.actions.githubusercontent.com");
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch (error) {
+    throw new EmulatorConfigError(`${field}.issuer`, `${JSON.stringify(issuer)} is not a URL; use the issuer exactly as it appears in the token's iss claim, e.g. https://oidc.example.com.`, { cause: error });
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname.toLowerCase());
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new EmulatorConfigError(`${field}.issuer`, `${JSON.stringify(issuer)} must use https (http is allowed only on localhost, 127.0.0.1 or [::1]).`);
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw new EmulatorConfigError(`${field}.issuer`, `${JSON.stringify(issuer)} must not have a query or fragment; OpenID issuers are plain URLs.`);
+  }
+  const subject = expectString(raw.subject, `${field}.subject`, "the token's sub claim, e.g. system:serviceaccount:default:daemon");
+  let audiences = [DEFAULT_FEDERATED_AUDIENCE];
+  if (raw.audiences !== undefined) {
+    audiences = expectArray(raw.audiences, `${field}.audiences`).map((audience, index) =>
+      expectString(audience, `${field}.audiences[${index}]`, `an audience such as ${DEFAULT_FEDERATED_AUDIENCE}`),
+    );
+    if (audiences.length === 0) {
+      throw new EmulatorConfigError(`${field}.audiences`, `must list at least one audience; omit it to use ${DEFAULT_FEDERATED_AUDIENCE}.`);
+    }
+  }
+  const credential: FederatedCredentialConfig & { audiences: string[] } = { issuer, subject, audiences };
+  const name = optionalString(raw.name, `${field}.name`, "a name unique within the application");
+  if (name !== undefined) credential.name = name;
+  return credential;
+}
+
 /** Validates one application (references to tenants are checked by the directory). */
 export function validateApplication(value: unknown, field = "application"): ApplicationConfig {
-  const raw = expectObject(value, field, ["clientId", "displayName", "homeTenant", "multiTenant", "secrets", "certificates", "identifierUris", "appRoles", "requiredResourceAccess", "redirectUris"]);
+  const raw = expectObject(value, field, ["clientId", "displayName", "homeTenant", "multiTenant", "secrets", "certificates", "identifierUris", "appRoles", "requiredResourceAccess", "redirectUris", "federatedCredentials"]);
   const clientId = expectString(raw.clientId, `${field}.clientId`, "the application (client) id");
   if (/\s/.test(clientId)) throw new EmulatorConfigError(`${field}.clientId`, "must not contain whitespace; use the application (client) id, usually a GUID.");
   const app: ApplicationConfig = {
@@ -262,6 +323,11 @@ export function validateApplication(value: unknown, field = "application"): Appl
       }
       return text;
     });
+  }
+  if (raw.federatedCredentials !== undefined) {
+    app.federatedCredentials = expectArray(raw.federatedCredentials, `${field}.federatedCredentials`).map((credential, index) =>
+      validateFederatedCredential(credential, `${field}.federatedCredentials[${index}]`),
+    );
   }
   if (raw.appRoles !== undefined) {
     const seen = new Set<string>();

@@ -4,9 +4,12 @@ import { createServer as createHttpsServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AadstsFailure, errorPage, errorResponse, htmlPage } from "./aadsts.js";
-import { EmulatorConfigError, validateEmulatorConfigShape, type ApplicationConfig, type CertificateConfig, type EmulatorConfig, type GrantConfig, type SecretConfig, type TenantConfig } from "./config.js";
+import { EmulatorConfigError, validateEmulatorConfigShape, type ApplicationConfig, type CertificateConfig, type EmulatorConfig, type FederatedCredentialConfig, type GrantConfig, type SecretConfig, type TenantConfig } from "./config.js";
 import { Directory } from "./lib/directory.js";
 import { instanceDiscovery, openIdConfiguration } from "./lib/discovery.js";
+import { EXTERNAL_SEGMENT, externalIssuerMetadata, externalJwks, signExternalToken, type ExternalTokenOptions } from "./lib/external-issuer.js";
+import { IssuerKeys } from "./lib/federated-assertion.js";
+import { KeyVault, type KeyVaultOptions, type SetVaultSecretOptions } from "./lib/key-vault.js";
 import { createTokenSigner } from "./lib/signing-key.js";
 import { loadOrCreateTlsMaterial, serverNames } from "./lib/tls.js";
 import { handleTokenRequest, resolveTenantSegment, type TokenRequestFacts } from "./lib/token-endpoint.js";
@@ -66,6 +69,13 @@ export interface EmulatorOptions {
    * @default false
    */
   strictJti?: boolean;
+  /**
+   * An Azure Key Vault (secrets only) served at {@link Emulator.vaultUrl}, for
+   * `SecretClient` with tokens this emulator issues for `https://vault.azure.net`
+   * (that resource must exist as an app in the config).
+   * @default an empty vault
+   */
+  keyVault?: KeyVaultOptions;
 }
 
 /** One request the emulator answered. Never holds secrets, assertions or tokens. */
@@ -133,6 +143,26 @@ export interface Emulator {
   grant(grant: GrantConfig): void;
   /** Withdraws consent: the client's grants in the tenant, or only those on `resource`. */
   revoke(grant: { tenant: string; clientId: string; resource?: string }): void;
+  /**
+   * The emulated Key Vault's URL (the emulator's own URL): pass it to `SecretClient`
+   * with `disableChallengeResourceVerification: true`.
+   */
+  readonly vaultUrl: string;
+  /** Adds a new version of a Key Vault secret (enabled unless told) and returns the version id. */
+  setVaultSecret(name: string, value: string, options?: SetVaultSecretOptions): string;
+  /** Disables one version of a Key Vault secret: reading it then fails with 403 as Key Vault does. */
+  disableVaultSecretVersion(name: string, version: string): void;
+  /** Adds a federated identity credential to an app: tokens of that issuer/subject/audience become client assertions. */
+  addFederatedCredential(clientId: string, credential: FederatedCredentialConfig): void;
+  /** Removes an app's federated credentials by name or subject. */
+  removeFederatedCredential(clientId: string, nameOrSubject: string): void;
+  /**
+   * `${url}/external`: the emulator acting as an external OpenID issuer (like a
+   * Kubernetes cluster), with `/.well-known/openid-configuration` and `/keys`.
+   */
+  readonly externalIssuer: string;
+  /** Signs a token of {@link Emulator.externalIssuer}, to use as a federated client assertion (e.g. in a token file). */
+  issueExternalToken(options: ExternalTokenOptions): Promise<string>;
   /** Stops listening and closes every socket, keep-alive ones too. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -229,10 +259,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       : Promise.resolve(undefined),
   ]);
 
+  const vault = new KeyVault(options.keyVault, signer, clock, () => directory.tenantIds()[0], (tenant) => directory.resolveTenant(tenant)?.id);
+
   let records: RecordedRequest[] = [];
   const tokenRecords = new WeakSet<RecordedRequest>();
   let baseUrl = "";
   const scheme = tls === undefined ? "http" : "https";
+  // The emulator's own external issuer is resolved in-process, so HTTPS with a private CA needs no trust setup.
+  const externalIssuer = (): string => `${baseUrl}/${EXTERNAL_SEGMENT}`;
+  const issuerKeys = new IssuerKeys((issuer) => (issuer === externalIssuer() ? externalJwks(signer) : undefined));
 
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const started = Date.now();
@@ -344,6 +379,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       sendJson(response, 404, { error: "not_found", error_description: "The daemon-auth emulator serves /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/discovery/v2.0/keys and /{tenant}/oauth2/v2.0/token." });
       return;
     }
+    if (first === EXTERNAL_SEGMENT && method === "GET" && (tail === ".well-known/openid-configuration" || tail === "keys")) {
+      record.status = 200;
+      sendJson(response, 200, tail === "keys" ? externalJwks(signer) : externalIssuerMetadata(externalIssuer()), { "Cache-Control": "max-age=300, private" });
+      return;
+    }
+    if (first === "secrets") {
+      const answer = await vault.handle({
+        method,
+        segments: rest,
+        query: url.searchParams,
+        authorization: request.headers.authorization,
+        readBody: () => readBody(request),
+        baseUrl,
+        now: clock(),
+      });
+      record.status = answer.status;
+      sendJson(response, answer.status, answer.body, { ...NO_STORE, "x-ms-request-id": randomUUID(), ...answer.headers });
+      return;
+    }
     record.tenant = first;
 
     if (tail === "oauth2/v2.0/token") {
@@ -369,6 +423,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           tokenLifetimeSeconds,
           refreshInSeconds,
           seenJtis,
+          issuerKeys,
           facts,
         });
         Object.assign(record, facts);
@@ -481,7 +536,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     removeSecret: (clientId, value) => directory.removeSecret(clientId, value),
     addCertificate: (clientId, certificate) => directory.addCertificate(clientId, certificate),
     removeCertificate: (clientId, thumbprintOrPem) => directory.removeCertificate(clientId, thumbprintOrPem),
+    addFederatedCredential: (clientId, credential) => directory.addFederatedCredential(clientId, credential),
+    removeFederatedCredential: (clientId, nameOrSubject) => directory.removeFederatedCredential(clientId, nameOrSubject),
+    externalIssuer: externalIssuer(),
+    issueExternalToken: (tokenOptions) => signExternalToken(signer, externalIssuer(), tokenOptions, clock()),
     grant: (grant) => directory.grant(grant),
+    vaultUrl: baseUrl,
+    setVaultSecret: (name, value, secretOptions) => vault.set(name, value, secretOptions),
+    disableVaultSecretVersion: (name, version) => vault.disable(name, version),
     revoke: (grant) => directory.revoke(grant),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {

@@ -1,11 +1,15 @@
 export { startEmulator } from "./emulator.js";
 export type { Emulator, EmulatorOptions, RecordedRequest, TokenRequestFilter } from "./emulator.js";
-export { EmulatorConfigError, loadEmulatorConfig, validateEmulatorConfigShape } from "./config.js";
+export { KEY_VAULT_RESOURCE } from "./lib/key-vault.js";
+export type { KeyVaultOptions, KeyVaultSecretConfig, SetVaultSecretOptions } from "./lib/key-vault.js";
+export { DEFAULT_FEDERATED_AUDIENCE, EmulatorConfigError, loadEmulatorConfig, validateEmulatorConfigShape } from "./config.js";
+export type { ExternalTokenOptions } from "./lib/external-issuer.js";
 export type {
   AppRoleConfig,
   ApplicationConfig,
   CertificateConfig,
   EmulatorConfig,
+  FederatedCredentialConfig,
   GrantConfig,
   RequiredResourceAccessConfig,
   SecretConfig,

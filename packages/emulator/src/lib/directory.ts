@@ -6,11 +6,13 @@ import {
   EmulatorConfigError,
   validateApplication,
   validateCertificate,
+  validateFederatedCredential,
   validateGrant,
   validateSecret,
   validateTenant,
   type ApplicationConfig,
   type EmulatorConfig,
+  type FederatedCredentialConfig,
   type GrantConfig,
   type SecretConfig,
   type TenantConfig,
@@ -29,6 +31,7 @@ export interface ApplicationState {
   homeTenantId: string;
   secrets: SecretConfig[];
   certificates: RegisteredCertificate[];
+  federatedCredentials: (FederatedCredentialConfig & { audiences: string[] })[];
 }
 
 interface StoredGrant {
@@ -51,6 +54,20 @@ export function normalizeClientId(clientId: string): string {
 function register(pem: string, field: string): RegisteredCertificate {
   const { x509 } = validateCertificate({ pem }, field);
   return { pem, x509, thumbprints: certificateThumbprints(x509) };
+}
+
+/** Entra refuses a second credential with the same name, or the same issuer and subject. */
+function addFederated(app: ApplicationState, value: unknown, field: string): void {
+  const credential = validateFederatedCredential(value, field);
+  for (const known of app.federatedCredentials) {
+    if (credential.name !== undefined && known.name === credential.name) {
+      throw new EmulatorConfigError(`${field}.name`, `application ${app.config.clientId} already has a federated credential named ${JSON.stringify(credential.name)}; names are unique per application.`);
+    }
+    if (known.issuer === credential.issuer && known.subject === credential.subject) {
+      throw new EmulatorConfigError(`${field}.subject`, `application ${app.config.clientId} already has a federated credential for this issuer and subject; edit its audiences instead of adding another.`);
+    }
+  }
+  app.federatedCredentials.push(credential);
 }
 
 export class Directory {
@@ -115,7 +132,9 @@ export class Directory {
       homeTenantId: home.id,
       secrets: [...(config.secrets ?? [])],
       certificates: (config.certificates ?? []).map((certificate, index) => register(certificate.pem, `${field}.certificates[${index}].pem`)),
+      federatedCredentials: [],
     };
+    (config.federatedCredentials ?? []).forEach((credential, index) => addFederated(state, credential, `${field}.federatedCredentials[${index}]`));
     this.applications.set(config.clientId, state);
     for (const uri of config.identifierUris ?? []) this.identifierUris.set(uriKey(uri), config.clientId);
     if (checkReferences) {
@@ -223,6 +242,20 @@ export class Directory {
       throw new EmulatorConfigError("certificate", `application ${app.config.clientId} has no certificate with that thumbprint or PEM; nothing was removed.`);
     }
     app.certificates = remaining;
+  }
+
+  addFederatedCredential(clientId: string, value: unknown): void {
+    addFederated(this.requireApplication(clientId, "clientId"), value, "federatedCredential");
+  }
+
+  /** Removes the federated credentials whose name or subject is `nameOrSubject`. */
+  removeFederatedCredential(clientId: string, nameOrSubject: string): void {
+    const app = this.requireApplication(clientId, "clientId");
+    const remaining = app.federatedCredentials.filter((credential) => credential.name !== nameOrSubject && credential.subject !== nameOrSubject);
+    if (remaining.length === app.federatedCredentials.length) {
+      throw new EmulatorConfigError("federatedCredential", `application ${app.config.clientId} has no federated credential with that name or subject; nothing was removed.`);
+    }
+    app.federatedCredentials = remaining;
   }
 
   /** Finds the resource application named by an identifier URI or a client id. */

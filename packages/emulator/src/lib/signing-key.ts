@@ -24,7 +24,8 @@ export interface EmulatorJwk {
 
 export interface TokenSigner {
   readonly kid: string;
-  sign(claims: Record<string, unknown>): Promise<string>;
+  /** `kidOnly` signs like an external OIDC issuer (Kubernetes): no x5t in the header. */
+  sign(claims: Record<string, unknown>, options?: { kidOnly?: boolean }): Promise<string>;
   jwk(issuer?: string): EmulatorJwk;
 }
 
@@ -43,7 +44,8 @@ export async function createTokenSigner(): Promise<TokenSigner> {
   const key: KeyObject = privateKey;
   return {
     kid: x5t,
-    sign: (claims) => new SignJWT(claims).setProtectedHeader({ typ: "JWT", alg: "RS256", x5t, kid: x5t }).sign(key),
+    sign: (claims, options) =>
+      new SignJWT(claims).setProtectedHeader(options?.kidOnly === true ? { typ: "JWT", alg: "RS256", kid: x5t } : { typ: "JWT", alg: "RS256", x5t, kid: x5t }).sign(key),
     jwk: (issuer) => ({
       kty: kty ?? "RSA",
       use: "sig",

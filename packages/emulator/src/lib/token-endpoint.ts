@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AadstsFailure } from "../aadsts.js";
 import { validateClientAssertion } from "./client-assertion.js";
+import { federatedIssuer, validateFederatedAssertion, type IssuerKeys } from "./federated-assertion.js";
 import { isDomainName, isGuid, type TenantConfig } from "../config.js";
 import { Directory, normalizeClientId, type ApplicationState } from "./directory.js";
 import type { TokenSigner } from "./signing-key.js";
@@ -33,6 +34,8 @@ export interface TokenRequest {
   tokenLifetimeSeconds: number;
   refreshInSeconds: number | undefined;
   seenJtis: Map<string, number> | undefined;
+  /** Keys of external issuers, for federated credentials. */
+  issuerKeys: IssuerKeys;
   facts: TokenRequestFacts;
 }
 
@@ -199,22 +202,28 @@ export async function handleTokenRequest(request: TokenRequest): Promise<TokenRe
     const assertionType = form.get("client_assertion_type");
     if (assertionType === null) throw missing("client_assertion_type");
     if (assertionType !== JWT_BEARER) throw malformed(`client_assertion_type must be ${JWT_BEARER}`);
-    const aliases = [tenant.id, ...(tenant.domains ?? [])];
-    const audiences = new Set<string>();
-    for (const origin of request.origins) {
-      for (const alias of aliases) {
-        audiences.add(`${origin}/${alias}/oauth2/v2.0/token`.toLowerCase());
-        audiences.add(`${origin}/${alias}/oauth2/token`.toLowerCase());
+    const assertion = form.get("client_assertion") ?? "";
+    const issuer = federatedIssuer(assertion, app.config.clientId);
+    if (issuer !== undefined) {
+      await validateFederatedAssertion({ assertion, issuer, app, keys: request.issuerKeys, now });
+    } else {
+      const aliases = [tenant.id, ...(tenant.domains ?? [])];
+      const audiences = new Set<string>();
+      for (const origin of request.origins) {
+        for (const alias of aliases) {
+          audiences.add(`${origin}/${alias}/oauth2/v2.0/token`.toLowerCase());
+          audiences.add(`${origin}/${alias}/oauth2/token`.toLowerCase());
+        }
       }
+      await validateClientAssertion({
+        assertion,
+        app,
+        audiences,
+        expectedAudience: `${request.baseUrl}/${request.tenantSegment}/oauth2/v2.0/token`,
+        now,
+        ...(request.seenJtis === undefined ? {} : { seenJtis: request.seenJtis }),
+      });
     }
-    await validateClientAssertion({
-      assertion: form.get("client_assertion") ?? "",
-      app,
-      audiences,
-      expectedAudience: `${request.baseUrl}/${request.tenantSegment}/oauth2/v2.0/token`,
-      now,
-      ...(request.seenJtis === undefined ? {} : { seenJtis: request.seenJtis }),
-    });
   }
   // Entra's authentication context class: 1 = shared secret, 2 = certificate/assertion.
   const azpacr = method === "assertion" ? "2" : "1";

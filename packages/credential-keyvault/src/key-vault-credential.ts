@@ -1,0 +1,217 @@
+import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
+import {
+  ConfigurationError,
+  CredentialError,
+  raceAbort,
+  redacted,
+  systemClock,
+  throwIfAborted,
+  type ClientAssertionAuthentication,
+  type ClientCredential,
+  type ClientSecretAuthentication,
+  type Clock,
+  type CredentialContext,
+} from "@daemon-auth/core";
+import { certificateCredential, type CertificateCredential } from "@daemon-auth/credential-certificate";
+import { VaultSecretSource, type SecretReader, type VaultSecretVersion } from "./lib/vault-secret.js";
+
+/** An Azure SDK token credential (`@azure/identity`), for the vault. */
+export type VaultTokenCredential = ConstructorParameters<typeof SecretClient>[1];
+
+/** The `SecretClient` methods the credentials call; a real `SecretClient` fits. */
+export type KeyVaultSecretReader = SecretReader;
+
+/** Options shared by {@link keyVaultSecretCredential} and {@link keyVaultCertificateCredential}. */
+export interface KeyVaultCredentialOptions {
+  /** The vault, e.g. `https://my-vault.vault.azure.net`; needs `credential`. Give this or `secretClient`. */
+  readonly vaultUrl?: string | undefined;
+  /** A ready `SecretClient` (or anything with its `getSecret` and `listPropertiesOfSecretVersions`). */
+  readonly secretClient?: KeyVaultSecretReader | undefined;
+  /** The secret's name (for a certificate: the certificate's name, which names its secret too). */
+  readonly secretName: string;
+  /**
+   * A version to use as is, never polled.
+   * @default undefined — the latest enabled version, polled
+   */
+  readonly version?: string | undefined;
+  /** How the `SecretClient` built from `vaultUrl` authenticates, e.g. a `ManagedIdentityCredential`. */
+  readonly credential?: VaultTokenCredential | undefined;
+  /** Options of the `SecretClient` built from `vaultUrl` (retries, `disableChallengeResourceVerification`, policies). */
+  readonly secretClientOptions?: SecretClientOptions | undefined;
+  /**
+   * How often to look for a newer version, in milliseconds: checked on use, no timer.
+   * @default 300000 (5 minutes)
+   */
+  readonly pollIntervalMs?: number | undefined;
+  /**
+   * The time source for `pollIntervalMs`; inject one in tests.
+   * @default systemClock
+   */
+  readonly clock?: Clock | undefined;
+}
+
+/** Options of {@link keyVaultCertificateCredential}. */
+export interface KeyVaultCertificateCredentialOptions extends KeyVaultCredentialOptions {
+  /**
+   * The PFX password, for a certificate imported with one (those Key Vault creates have none).
+   * @default undefined
+   */
+  readonly password?: string | undefined;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 300_000;
+
+interface Settings {
+  readonly source: VaultSecretSource;
+}
+
+function settingsOf(factory: string, options: KeyVaultCredentialOptions): Settings {
+  if (typeof options !== "object" || options === null) {
+    throw new ConfigurationError(`${factory}: pass options such as { vaultUrl, secretName, credential }.`);
+  }
+  const { vaultUrl, secretClient, secretName, version, credential } = options;
+  if (typeof secretName !== "string" || !/^[0-9a-zA-Z-]{1,127}$/.test(secretName)) {
+    throw new ConfigurationError(`${factory}: secretName must be a Key Vault secret name (1 to 127 letters, digits and dashes); got ${typeof secretName === "string" ? `"${secretName}"` : typeof secretName}.`);
+  }
+  if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
+    throw new ConfigurationError(`${factory}: version must be a secret version id (32 hex characters), or left out to follow the latest version.`);
+  }
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  if (typeof pollIntervalMs !== "number" || !Number.isFinite(pollIntervalMs) || pollIntervalMs <= 0) {
+    throw new ConfigurationError(`${factory}: pollIntervalMs must be a positive number of milliseconds, for example 300000 (5 minutes).`);
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== "object" || clock === null || typeof (clock as Partial<Clock>).now !== "function") {
+    throw new ConfigurationError(`${factory}: clock must be an object with a now() method returning milliseconds since the epoch.`);
+  }
+  let client: SecretReader;
+  let vaultLabel: string;
+  if (secretClient !== undefined) {
+    if (vaultUrl !== undefined || credential !== undefined || options.secretClientOptions !== undefined) {
+      throw new ConfigurationError(`${factory}: give either secretClient, or vaultUrl with credential (and secretClientOptions), not both.`);
+    }
+    if (typeof secretClient.getSecret !== "function" || typeof secretClient.listPropertiesOfSecretVersions !== "function") {
+      throw new ConfigurationError(`${factory}: secretClient must be a SecretClient from @azure/keyvault-secrets.`);
+    }
+    client = secretClient;
+    vaultLabel = "vaultUrl" in secretClient && typeof secretClient.vaultUrl === "string" ? secretClient.vaultUrl : "(given SecretClient)";
+  } else {
+    if (typeof vaultUrl !== "string" || !/^https:\/\/[^/]+/i.test(vaultUrl)) {
+      throw new ConfigurationError(`${factory}: vaultUrl must be the vault's https URL, e.g. "https://my-vault.vault.azure.net" (or pass secretClient).`);
+    }
+    if (credential === undefined || typeof (credential as Partial<VaultTokenCredential>).getToken !== "function") {
+      throw new ConfigurationError(`${factory}: with vaultUrl, pass credential: a TokenCredential from @azure/identity (e.g. new ManagedIdentityCredential()) that may read the vault's secrets.`);
+    }
+    client = new SecretClient(vaultUrl, credential, options.secretClientOptions);
+    vaultLabel = vaultUrl;
+  }
+  return { source: new VaultSecretSource({ client, vaultLabel, secretName, version, pollIntervalMs, clock }) };
+}
+
+/**
+ * A client secret kept in Azure Key Vault. It is read on first use (concurrent first
+ * uses share one read), then the vault is checked for a newer version at most every
+ * `pollIntervalMs`, on use, and on `reload()` — which core calls when the server
+ * rejects the secret — so a rotated secret is picked up. A pinned `version` is used as
+ * is. If the vault cannot be reached when polling, the secret already read is kept.
+ *
+ * @throws {ConfigurationError} when the options are inconsistent.
+ *
+ * @example
+ * keyVaultSecretCredential({ vaultUrl: "https://my-vault.vault.azure.net", secretName: "daemon-secret", credential: new ManagedIdentityCredential() });
+ *
+ * @see https://learn.microsoft.com/azure/key-vault/secrets/about-secrets
+ */
+export function keyVaultSecretCredential(options: KeyVaultCredentialOptions): ClientCredential {
+  const { source } = settingsOf("keyVaultSecretCredential", options);
+  const activity = "Reading the client secret from Key Vault";
+  const credential: ClientCredential = {
+    kind: "secret",
+    get description() {
+      return `client secret (${source.label})`;
+    },
+    async getAuthentication(context: CredentialContext): Promise<ClientSecretAuthentication> {
+      throwIfAborted(context.signal, activity);
+      const secret = await raceAbort(source.get(), context.signal, activity);
+      redacted(credential, credential.description ?? "client secret (Key Vault)");
+      return redacted({ clientSecret: secret.value }, "{ clientSecret: [redacted] }");
+    },
+    async reload(): Promise<void> {
+      source.forget();
+    },
+    async dispose(): Promise<void> {
+      source.forget();
+    },
+  };
+  return redacted(credential, credential.description ?? "client secret (Key Vault)");
+}
+
+/**
+ * A certificate kept in Azure Key Vault, read through its secret (the PFX as base64,
+ * `application/x-pkcs12`, or PEM, `application/x-pem-file`) and turned into signed client
+ * assertions by `certificateCredential` from `@daemon-auth/credential-certificate`. The
+ * identity needs to read secrets, not only certificates. Versions are followed as in
+ * {@link keyVaultSecretCredential}.
+ *
+ * @throws {ConfigurationError} when the options are inconsistent.
+ *
+ * @example
+ * keyVaultCertificateCredential({ vaultUrl: "https://my-vault.vault.azure.net", secretName: "daemon-cert", credential: new ManagedIdentityCredential() });
+ *
+ * @see https://learn.microsoft.com/azure/key-vault/certificates/about-certificates#composition-of-a-certificate
+ */
+export function keyVaultCertificateCredential(options: KeyVaultCertificateCredentialOptions): ClientCredential {
+  const { source } = settingsOf("keyVaultCertificateCredential", options);
+  const password = options.password;
+  if (password !== undefined && typeof password !== "string") {
+    throw new ConfigurationError("keyVaultCertificateCredential: password must be a string.");
+  }
+  const activity = "Reading the certificate from Key Vault";
+  let active: { readonly version: VaultSecretVersion; readonly delegate: CertificateCredential } | undefined;
+
+  const delegateFor = (secret: VaultSecretVersion): CertificateCredential => {
+    if (active !== undefined && active.version.version === secret.version && active.version.value === secret.value) return active.delegate;
+    let delegate: CertificateCredential;
+    try {
+      delegate = certificateCredential({ ...materialOf(secret), ...(password === undefined ? {} : { password }) });
+    } catch (error) {
+      throw new CredentialError(
+        `The certificate in ${source.label} could not be used: ${error instanceof Error ? error.message : "unreadable material"} Store it as a PFX (base64, contentType application/x-pkcs12) or PEM with its private key (application/x-pem-file).`,
+        { cause: error },
+      );
+    }
+    const previous = active?.delegate;
+    active = { version: secret, delegate };
+    if (previous !== undefined) void previous.dispose().catch(() => undefined);
+    redacted(credential, credential.description ?? "certificate (Key Vault)");
+    return delegate;
+  };
+
+  const credential: ClientCredential = {
+    kind: "certificate",
+    get description() {
+      return `certificate (${source.label})`;
+    },
+    async getAuthentication(context: CredentialContext): Promise<ClientAssertionAuthentication> {
+      throwIfAborted(context.signal, activity);
+      const secret = await raceAbort(source.get(), context.signal, activity);
+      return delegateFor(secret).getAuthentication(context);
+    },
+    async reload(): Promise<void> {
+      source.forget();
+    },
+    async dispose(): Promise<void> {
+      source.forget();
+      const previous = active?.delegate;
+      active = undefined;
+      await previous?.dispose();
+    },
+  };
+  return redacted(credential, credential.description ?? "certificate (Key Vault)");
+}
+
+function materialOf(secret: VaultSecretVersion): { pfx: Uint8Array } | { pem: string } {
+  const type = secret.contentType?.toLowerCase();
+  if (type === "application/x-pem-file" || (type === undefined && secret.value.trimStart().startsWith("-----BEGIN"))) return { pem: secret.value };
+  return { pfx: Buffer.from(secret.value, "base64") };
+}
