@@ -9,6 +9,7 @@ import { Directory } from "./lib/directory.js";
 import { instanceDiscovery, openIdConfiguration } from "./lib/discovery.js";
 import { EXTERNAL_SEGMENT, externalIssuerMetadata, externalJwks, signExternalToken, type ExternalTokenOptions } from "./lib/external-issuer.js";
 import { IssuerKeys } from "./lib/federated-assertion.js";
+import { Graph, type GraphOptions } from "./lib/graph.js";
 import { KeyVault, type KeyVaultOptions, type SetVaultSecretOptions } from "./lib/key-vault.js";
 import { createTokenSigner } from "./lib/signing-key.js";
 import { loadOrCreateTlsMaterial, serverNames } from "./lib/tls.js";
@@ -76,6 +77,13 @@ export interface EmulatorOptions {
    * @default an empty vault
    */
   keyVault?: KeyVaultOptions;
+  /**
+   * A sample Microsoft Graph (`GET /v1.0/users`) served at {@link Emulator.graphUrl}, for
+   * tokens this emulator issues for `https://graph.microsoft.com` with the `User.Read.All`
+   * role (that resource must exist as an app in the config).
+   * @default 25 generated users per tenant
+   */
+  graph?: GraphOptions;
 }
 
 /** One request the emulator answered. Never holds secrets, assertions or tokens. */
@@ -152,6 +160,13 @@ export interface Emulator {
   setVaultSecret(name: string, value: string, options?: SetVaultSecretOptions): string;
   /** Disables one version of a Key Vault secret: reading it then fails with 403 as Key Vault does. */
   disableVaultSecretVersion(name: string, version: string): void;
+  /** `${url}/v1.0`: the sample Graph resource (`GET /v1.0/users`). */
+  readonly graphUrl: string;
+  /**
+   * Makes the sample Graph answer this client's next calls with a CAE-style claims challenge
+   * (401 `error="insufficient_claims"`) until it presents a token acquired with `claims`.
+   */
+  requireClaims(clientId: string): void;
   /** Adds a federated identity credential to an app: tokens of that issuer/subject/audience become client assertions. */
   addFederatedCredential(clientId: string, credential: FederatedCredentialConfig): void;
   /** Removes an app's federated credentials by name or subject. */
@@ -260,6 +275,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   ]);
 
   const vault = new KeyVault(options.keyVault, signer, clock, () => directory.tenantIds()[0], (tenant) => directory.resolveTenant(tenant)?.id);
+
+  const graph = new Graph(options.graph, signer, (tenantId) => directory.resolveTenant(tenantId)?.id === tenantId);
 
   let records: RecordedRequest[] = [];
   const tokenRecords = new WeakSet<RecordedRequest>();
@@ -382,6 +399,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (first === EXTERNAL_SEGMENT && method === "GET" && (tail === ".well-known/openid-configuration" || tail === "keys")) {
       record.status = 200;
       sendJson(response, 200, tail === "keys" ? externalJwks(signer) : externalIssuerMetadata(externalIssuer()), { "Cache-Control": "max-age=300, private" });
+      return;
+    }
+    if (first === "v1.0") {
+      const answer = await graph.handle({ method, segments: rest, query: url.searchParams, authorization: request.headers.authorization, baseUrl, now: clock() });
+      record.status = answer.status;
+      sendJson(response, answer.status, answer.body, { ...NO_STORE, "request-id": randomUUID(), ...answer.headers });
       return;
     }
     if (first === "secrets") {
@@ -542,6 +565,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     issueExternalToken: (tokenOptions) => signExternalToken(signer, externalIssuer(), tokenOptions, clock()),
     grant: (grant) => directory.grant(grant),
     vaultUrl: baseUrl,
+    graphUrl: `${baseUrl}/v1.0`,
+    requireClaims: (clientId) => graph.requireClaims(clientId, clock()),
     setVaultSecret: (name, value, secretOptions) => vault.set(name, value, secretOptions),
     disableVaultSecretVersion: (name, version) => vault.disable(name, version),
     revoke: (grant) => directory.revoke(grant),

@@ -1,5 +1,7 @@
 export { startEmulator } from "./emulator.js";
 export type { Emulator, EmulatorOptions, RecordedRequest, TokenRequestFilter } from "./emulator.js";
+export { GRAPH_RESOURCE, GRAPH_USERS_ROLE } from "./lib/graph.js";
+export type { GraphOptions, GraphUser } from "./lib/graph.js";
 export { KEY_VAULT_RESOURCE } from "./lib/key-vault.js";
 export type { KeyVaultOptions, KeyVaultSecretConfig, SetVaultSecretOptions } from "./lib/key-vault.js";
 export { DEFAULT_FEDERATED_AUDIENCE, EmulatorConfigError, loadEmulatorConfig, validateEmulatorConfigShape } from "./config.js";

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AadstsFailure } from "../aadsts.js";
 import { validateClientAssertion } from "./client-assertion.js";
+import { CLAIMS_MARKER } from "./graph.js";
 import { federatedIssuer, validateFederatedAssertion, type IssuerKeys } from "./federated-assertion.js";
 import { isDomainName, isGuid, type TenantConfig } from "../config.js";
 import { Directory, normalizeClientId, type ApplicationState } from "./directory.js";
@@ -173,6 +174,16 @@ export async function handleTokenRequest(request: TokenRequest): Promise<TokenRe
   if (clientId !== null && clientId !== "") facts.clientId = clientId;
   const scope = form.get("scope");
   if (scope !== null) facts.scope = scope;
+  const claimsRequest = form.get("claims");
+  if (claimsRequest !== null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(claimsRequest);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw malformed("the claims parameter must be a JSON object");
+  }
 
   const methods: ("secret_post" | "secret_basic" | "assertion")[] = [];
   if (form.get("client_secret") !== null) methods.push("secret_post");
@@ -254,6 +265,8 @@ export async function handleTokenRequest(request: TokenRequest): Promise<TokenRe
     idtyp: "app",
     oid: servicePrincipal,
     ...(roles.length > 0 ? { roles } : {}),
+    // Lets a resource that raised a claims challenge tell a token that answered it.
+    ...(claimsRequest === null ? {} : { [CLAIMS_MARKER]: iat }),
     sub: servicePrincipal,
     tid: tenant.id,
     uti,
