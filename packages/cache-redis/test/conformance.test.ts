@@ -13,14 +13,18 @@ afterAll(async () => {
 });
 
 // A fresh prefix per test: one server, stores that never see each other's entries.
-describeTokenCacheStore("redis", () => ({ store: createRedisCache({ url: redis.url, keyPrefix: `t-${randomUUID()}:` }) }), {
+// The suite checks semantics, not latency: a generous timeout keeps a busy CI machine
+// from turning a slow connect into a failure (timeouts are tested in redis-cache.test.ts).
+const SEMANTICS_TIMEOUT_MS = 5_000;
+
+describeTokenCacheStore("redis", () => ({ store: createRedisCache({ url: redis.url, keyPrefix: `t-${randomUUID()}:`, commandTimeoutMs: SEMANTICS_TIMEOUT_MS }) }), {
   lock: true,
 });
 
 describeTokenCacheStore(
   "redis, encrypted",
   () => ({
-    store: createRedisCache({ url: redis.url, keyPrefix: `t-${randomUUID()}:`, encryptionKey: randomBytes(32) }),
+    store: createRedisCache({ url: redis.url, keyPrefix: `t-${randomUUID()}:`, encryptionKey: randomBytes(32), commandTimeoutMs: SEMANTICS_TIMEOUT_MS }),
   }),
   { lock: true },
 );

@@ -1,0 +1,3 @@
+export { runBenchmarks, formatReport, ratio, type BenchReport, type TargetCheck } from "./bench.js";
+export { DEFAULT_SIZES, type BenchSizes, type Figure } from "./scenarios.js";
+export { createFakeNetwork, type FakeNetwork, type FakeNetworkOptions } from "./fake-network.js";
