@@ -2,12 +2,13 @@
 // through toTokenCredential, against the emulator's Key Vault over HTTPS: the
 // client's first call is unauthenticated and answered with a 401 challenge.
 import { mkdtemp, rm } from "node:fs/promises";
-import { Agent, request as httpsRequest } from "node:https";
+import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
-import { createDaemonClient, type DaemonClient, type HttpTransport } from "@daemon-auth/core";
+import { createDaemonClient, type DaemonClient } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
+import { createUndiciTransport, type UndiciTransport } from "@daemon-auth/http-undici";
 import { demoEmulatorConfig, demoEmulatorIdentities as ids, KEY_VAULT_RESOURCE, startEmulator, type Emulator } from "@daemon-auth/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toTokenCredential } from "../src/index.js";
@@ -17,28 +18,7 @@ let dir: string;
 let emulator: Emulator;
 let agent: Agent;
 let client: DaemonClient;
-
-/** Core's transport over node:https with the emulator's CA (NODE_EXTRA_CA_CERTS is read only at start-up). */
-function trustingTransport(): HttpTransport {
-  return (url, init) =>
-    new Promise((resolve, reject) => {
-      const outgoing = httpsRequest(url, { method: init.method, headers: init.headers, agent, signal: init.signal }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-        incoming.on("error", reject);
-        incoming.on("end", () => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(incoming.headers)) {
-            if (typeof value === "string") headers.set(name, value);
-            else if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-          }
-          resolve(new Response(Buffer.concat(chunks), { status: incoming.statusCode ?? 500, headers }));
-        });
-      });
-      outgoing.on("error", reject);
-      outgoing.end(init.body);
-    });
-}
+let transport: UndiciTransport;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "daemon-auth-azure-"));
@@ -46,10 +26,12 @@ beforeAll(async () => {
   config.applications.push({ clientId: VAULT_APP, displayName: "Azure Key Vault", homeTenant: ids.tenantId, multiTenant: true, identifierUris: [KEY_VAULT_RESOURCE] });
   emulator = await startEmulator({ https: true, certificateDir: join(dir, "tls"), config, keyVault: { secrets: { "db-password": { value: "s3cret-from-vault" } } } });
   agent = new Agent({ ca: emulator.caCertificatePem, keepAlive: false });
-  client = createDaemonClient({ authority: emulator.authority(ids.tenantId), clientId: ids.daemonClientId, credential: clientSecret(ids.daemonClientSecret), transport: trustingTransport() });
+  transport = createUndiciTransport({ ca: emulator.caCertificatePem as string });
+  client = createDaemonClient({ authority: emulator.authority(ids.tenantId), clientId: ids.daemonClientId, credential: clientSecret(ids.daemonClientSecret), transport });
 });
 afterAll(async () => {
   await client?.dispose();
+  await transport?.dispose();
   agent?.destroy();
   await emulator?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });

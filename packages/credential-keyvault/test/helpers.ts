@@ -1,13 +1,14 @@
 // One HTTPS emulator serving both the token endpoint and the Key Vault, with the
 // real @azure/identity + @azure/keyvault-secrets clients made to trust its CA
 // through a pipeline policy (NODE_EXTRA_CA_CERTS is read only at process start).
-import { request as httpsRequest, Agent } from "node:https";
+import { Agent } from "node:https";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
-import { createDaemonClient, type ClientCredential, type HttpTransport } from "@daemon-auth/core";
+import { createDaemonClient, type ClientCredential } from "@daemon-auth/core";
+import { createUndiciTransport } from "@daemon-auth/http-undici";
 import { demoEmulatorConfig, demoEmulatorIdentities as ids, KEY_VAULT_RESOURCE, startEmulator, type Emulator } from "@daemon-auth/emulator";
 import forge from "node-forge";
 
@@ -53,24 +54,8 @@ export async function startVaultFixture(secrets: Record<string, { value: string;
     disableInstanceDiscovery: true,
     additionalPolicies: [trustEmulator],
   });
-  const transport: HttpTransport = (url, init) =>
-    new Promise((resolve, reject) => {
-      const outgoing = httpsRequest(url, { method: init.method, headers: init.headers, agent, signal: init.signal }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-        incoming.on("error", reject);
-        incoming.on("end", () => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(incoming.headers)) {
-            if (typeof value === "string") headers.set(name, value);
-            else if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-          }
-          resolve(new Response(Buffer.concat(chunks), { status: incoming.statusCode ?? 500, headers }));
-        });
-      });
-      outgoing.on("error", reject);
-      outgoing.end(init.body);
-    });
+  // The project's own undici transport, trusting the emulator's CA (NODE_EXTRA_CA_CERTS is read only at start-up).
+  const transport = createUndiciTransport({ ca: emulator.caCertificatePem as string });
   return {
     emulator,
     clientOptions,
@@ -78,6 +63,7 @@ export async function startVaultFixture(secrets: Record<string, { value: string;
     secretClient: () => new SecretClient(emulator.vaultUrl, vaultCredential, clientOptions),
     daemonClient: (credential) => createDaemonClient({ authority: emulator.authority(ids.tenantId), clientId: ids.daemonClientId, credential, transport }),
     async close() {
+      await transport.dispose();
       agent.destroy();
       await emulator.close();
       await rm(dir, { recursive: true, force: true });
