@@ -6,6 +6,7 @@ import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
+import { agentPipelinePolicy } from "@daemon-auth/test-utils";
 import { createDaemonClient, type DaemonClient } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
 import { createUndiciTransport, type UndiciTransport } from "@daemon-auth/http-undici";
@@ -38,16 +39,7 @@ afterAll(async () => {
 });
 
 function secretClient(): SecretClient {
-  const trustEmulator = {
-    policy: {
-      name: "trustEmulatorCa",
-      sendRequest: (request: { agent?: unknown }, next: (request: never) => Promise<unknown>) => {
-        request.agent = agent;
-        return next(request as never);
-      },
-    },
-    position: "perCall" as const,
-  } as unknown as NonNullable<SecretClientOptions["additionalPolicies"]>[number];
+  const trustEmulator = agentPipelinePolicy(agent) as unknown as NonNullable<SecretClientOptions["additionalPolicies"]>[number];
   return new SecretClient(emulator.vaultUrl, toTokenCredential(client), { disableChallengeResourceVerification: true, additionalPolicies: [trustEmulator] });
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
+import { agentPipelinePolicy } from "@daemon-auth/test-utils";
 import { createDaemonClient, type ClientCredential } from "@daemon-auth/core";
 import { createUndiciTransport } from "@daemon-auth/http-undici";
 import { demoEmulatorConfig, demoEmulatorIdentities as ids, KEY_VAULT_RESOURCE, startEmulator, type Emulator } from "@daemon-auth/emulator";
@@ -38,16 +39,7 @@ export async function startVaultFixture(secrets: Record<string, { value: string;
   );
   const emulator = await startEmulator({ https: true, certificateDir: join(dir, "tls"), config, keyVault: { secrets } });
   const agent = new Agent({ ca: emulator.caCertificatePem, keepAlive: false });
-  const trustEmulator = {
-    policy: {
-      name: "trustEmulatorCa",
-      sendRequest: (request: { agent?: unknown }, next: (request: never) => Promise<unknown>) => {
-        request.agent = agent;
-        return next(request as never);
-      },
-    },
-    position: "perCall" as const,
-  } as unknown as NonNullable<SecretClientOptions["additionalPolicies"]>[number];
+  const trustEmulator = agentPipelinePolicy(agent) as unknown as NonNullable<SecretClientOptions["additionalPolicies"]>[number];
   const clientOptions: SecretClientOptions = { disableChallengeResourceVerification: true, additionalPolicies: [trustEmulator] };
   const vaultCredential = new ClientSecretCredential(ids.tenantId, READER_APP, READER_SECRET, {
     authorityHost: emulator.url,

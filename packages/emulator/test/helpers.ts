@@ -134,10 +134,10 @@ export function assertionForm(clientId: string, assertion: string, scope = "api:
 
 const PEER_SCRIPT = fileURLToPath(new URL("./fixtures/peer.mjs", import.meta.url));
 
-/** Runs test/fixtures/peer.mjs in a child process that trusts `caPath`. */
-export function runPeer(caPath: string, input: Record<string, unknown>): Promise<Record<string, any>> {
+/** Runs a peer script (default test/fixtures/peer.mjs) in a child process that trusts `caPath`; resolves its last JSON line. */
+export function runPeer(caPath: string, input: Record<string, unknown>, script = PEER_SCRIPT): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PEER_SCRIPT], {
+    const child = spawn(process.execPath, [script], {
       env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath, PEER_INPUT: JSON.stringify(input) },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,14 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- wire JSON bodies are inspected loosely in tests */
 // The emulated Key Vault: its wire shapes over fetch, then the real
 // @azure/keyvault-secrets SecretClient over HTTPS in a child process.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY_VAULT_RESOURCE, startEmulator, type Emulator, type EmulatorConfig } from "../src/index.js";
-import { CONTOSO, DAEMON, FABRIKAM, ISV, ISV_SECRET, SECRET, postToken, secretForm, testConfig } from "./helpers.js";
+import { CONTOSO, DAEMON, FABRIKAM, ISV, ISV_SECRET, SECRET, postToken, runPeer, secretForm, testConfig } from "./helpers.js";
 
 const VAULT_APP = "aaaaaaaa-0000-4000-8000-0000000000aa";
 const API = "api-version=7.5";
@@ -119,24 +118,7 @@ describe("Key Vault secrets over HTTP", () => {
 const PEER = fileURLToPath(new URL("./fixtures/key-vault-peer.mjs", import.meta.url));
 
 function runSecretClient(caPath: string, input: Record<string, unknown>): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PEER], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath, PEER_INPUT: JSON.stringify(input) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      try {
-        resolve(JSON.parse(stdout.trim().split("\n").pop() ?? ""));
-      } catch {
-        reject(new Error(`peer exited ${code}: ${stdout} ${stderr}`));
-      }
-    });
-  });
+  return runPeer(caPath, input, PEER);
 }
 
 describe("@azure/keyvault-secrets SecretClient over HTTPS", () => {

@@ -9,3 +9,4 @@ export {
   type NodeProcessOptions,
   type NodeProcessResult,
 } from "./node-process.js";
+export { agentPipelinePolicy } from "./azure-agent-policy.js";
