@@ -1,0 +1,7 @@
+export {
+  configurationFromEnvironment,
+  ENVIRONMENT_VARIABLES,
+  type EnvironmentClientOptions,
+  type EnvironmentConfiguration,
+  type EnvironmentCredentialKind,
+} from "./environment.js";
