@@ -63,6 +63,30 @@ describe("call-own-api", () => {
     emulator.grant({ tenant: ids.tenantId, clientId: ids.daemonClientId, resource: ids.apiIdentifierUri, roles: ["Orders.Read.All"] });
   });
 
+  it("start (src/main.ts) runs the same daemon from the AZURE_* variables, and says what to set when they are missing", async () => {
+    const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+    const env = {
+      ...process.env,
+      AZURE_TENANT_ID: ids.tenantDomain,
+      AZURE_CLIENT_ID: ids.daemonClientId,
+      AZURE_CLIENT_SECRET: ids.daemonClientSecret,
+      AZURE_AUTHORITY_HOST: emulator.url,
+      API_SCOPE: ids.apiScope,
+      API_URL: api.url,
+    };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [main], { env, timeout: 30_000 });
+    expect(stdout).toContain(`daemon: tenant ${ids.tenantDomain}, client ${ids.daemonClientId}, client secret from AZURE_CLIENT_SECRET`);
+    expect(stdout).toContain(`token from network; ${api.url}/orders → HTTP 200`);
+    expect(`${stdout}${stderr}`).not.toContain(ids.daemonClientSecret);
+
+    const { AZURE_CLIENT_SECRET: _secret, ...withoutSecret } = env;
+    const failed = await promisify(execFile)(process.execPath, [main], { env: withoutSecret, timeout: 30_000 }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toMatch(/^Set one of AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE/);
+  });
+
   it("pnpm demo tells the story and exits 0", async () => {
     const demo = fileURLToPath(new URL("../dist/demo.js", import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [demo], { timeout: 30_000 });
