@@ -69,8 +69,8 @@ export interface DaemonClientOptions {
   maxCachedTokens?: number;
   /**
    * How long a permanent configuration error (wrong or expired secret, unknown app or
-   * tenant) is remembered for the same token key, so a hot loop does not hammer the
-   * server, in milliseconds.
+   * tenant) or Entra's loop detection (AADSTS50196) is remembered for the same token
+   * key, so a hot loop does not hammer the server, in milliseconds.
    * @default 30000
    */
   errorCacheMs?: number;

@@ -21,16 +21,25 @@ import {
   PERMANENT_ERROR_CODES,
   ROTATION_ERROR_CODES,
   ServerError,
+  ThrottledError,
 } from "./errors.js";
 import { redacted } from "./redacted.js";
 import { fetchTransport, type HttpTransport } from "./transport.js";
 import { entraTokenEndpoint, requestTenant, resolveAuthority, type Authority } from "./lib/authority.js";
-import { createCachedToken, deserializeToken, serializeToken, toResult, type CachedToken } from "./lib/cached-token.js";
+import {
+  createCachedToken,
+  deserializeToken,
+  scopeKey,
+  serializeToken,
+  TokenIndex,
+  toResult,
+  type CachedToken,
+} from "./lib/cached-token.js";
 import { discoverMetadata, type ServerMetadata } from "./lib/discovery.js";
 import { raceAbort, sleep } from "./lib/http.js";
 import { normalizeEntraScopes, normalizeGenericScopes } from "./lib/scopes.js";
 import { postTokenRequest, throttledUntil, type TokenEndpointSettings } from "./lib/token-endpoint.js";
-import { printable } from "./lib/validation.js";
+import { printable, printableValue } from "./lib/validation.js";
 
 const VERSION = "0.1.0";
 const DEFAULTS = {
@@ -40,6 +49,14 @@ const DEFAULTS = {
   errorCacheMs: 30_000,
   retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 10_000 },
 } as const;
+/**
+ * After a refresh fails while the cached token stays valid, the next one waits a quarter
+ * of the time the token has left, within these bounds: a failing server is not asked
+ * again on every cache hit, and a token close to expiry still gets a few more tries.
+ */
+const REFRESH_PAUSE_MS = { min: 1_000, max: 30_000 } as const;
+/** Entra's loop detection: asking again at once prolongs it, so it is remembered like a permanent error. */
+const LOOP_DETECTED = 50196;
 /** How often a process waiting on another's refresh lock looks at the shared store. */
 const LOCK_POLL_MS = { first: 20, max: 250 } as const;
 
@@ -88,7 +105,6 @@ class ConfidentialClient implements DaemonClient {
   private readonly telemetry: TelemetryHooks | undefined;
   private readonly basicAuth: boolean;
   private readonly expiryMarginMs: number;
-  private readonly maxCachedTokens: number;
   private readonly errorCacheMs: number;
   private readonly endpoint: TokenEndpointSettings;
   private readonly transport: HttpTransport;
@@ -96,11 +112,13 @@ class ConfidentialClient implements DaemonClient {
   private readonly keyPrefix: string;
   private readonly normalizeScopes: (scopes: readonly string[]) => readonly string[];
 
-  /** The in-process index: O(1) on a hit, no serialization. Map order = insertion order, for eviction. */
-  private readonly index = new Map<string, CachedToken>();
+  /** The in-process tokens: O(1) on a hit, no serialization, no key built. */
+  private readonly index: TokenIndex;
   private readonly flights = new Map<string, Flight>();
   /** Server-imposed pauses (`Retry-After`) per token key. */
   private readonly pausedUntil = new Map<string, number>();
+  /** Per token key: no refresh before this, after one failed while the cached token stayed valid. */
+  private readonly refreshPausedUntil = new Map<string, number>();
   /** Permanent configuration errors per token key, so a hot loop does not hammer the server. */
   private readonly failures = new Map<string, { error: DaemonAuthError; until: number }>();
   private metadata: Promise<ServerMetadata> | undefined;
@@ -118,12 +136,12 @@ class ConfidentialClient implements DaemonClient {
     const method = options.tokenEndpointAuthMethod ?? "client_secret_post";
     if (method !== "client_secret_post" && method !== "client_secret_basic") {
       throw new ConfigurationError(
-        `'tokenEndpointAuthMethod' must be "client_secret_post" or "client_secret_basic", not '${printable(String(method))}'.`,
+        `'tokenEndpointAuthMethod' must be "client_secret_post" or "client_secret_basic", not '${printableValue(method)}'.`,
       );
     }
     this.basicAuth = method === "client_secret_basic";
     this.expiryMarginMs = checkDuration(options.expiryMarginMs, "expiryMarginMs", DEFAULTS.expiryMarginMs, true);
-    this.maxCachedTokens = checkCount(options.maxCachedTokens, "maxCachedTokens", DEFAULTS.maxCachedTokens);
+    this.index = new TokenIndex(checkCount(options.maxCachedTokens, "maxCachedTokens", DEFAULTS.maxCachedTokens));
     this.errorCacheMs = checkDuration(options.errorCacheMs, "errorCacheMs", DEFAULTS.errorCacheMs, true);
     this.transport = checkTransport(options.transport);
     this.endpoint = {
@@ -140,42 +158,77 @@ class ConfidentialClient implements DaemonClient {
     redacted(this, `DaemonClient(clientId=${this.clientId}, authority=${host})`);
   }
 
-  async acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult> {
+  acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult> {
+    // The hook is looked up per call, so a client without it pays nothing on a hit.
+    const telemetry = this.telemetry;
+    return telemetry?.onAcquire === undefined ? this.acquire(request) : this.acquireReporting(request, telemetry);
+  }
+
+  private async acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
+    const started = performance.now();
+    const result = await this.acquire(request);
+    try {
+      telemetry.onAcquire?.({
+        source: result.source,
+        durationMs: performance.now() - started,
+        cacheKey: this.tokenKey(result.tenantId, scopeKey(result.scopes)),
+      });
+    } catch (error) {
+      // A telemetry bug must not cost the caller its token.
+      this.logger?.warn?.("daemon-auth: the onAcquire telemetry hook threw", { error: describe(error) });
+    }
+    return result;
+  }
+
+  private async acquire(request: AcquireTokenRequest): Promise<AccessTokenResult> {
     if (request === null || typeof request !== "object") {
       throw new InvalidRequestError("acquireTokenForClient needs a request: { scopes: ['<resource>/.default'] }.");
     }
     const readCache = request.forceRefresh !== true && request.claims === undefined;
     const requested = request.scopes;
-    if (readCache && Array.isArray(requested) && requested.length === 1) {
-      // Hot path: a key is in the index only if its tenant and scope passed validation
-      // when it was stored, so a hit needs no validation and no allocation.
-      const hit = this.cachedAnswer(`${this.keyPrefix}${request.tenantId ?? this.authority.defaultTenant}|${requested[0]}`);
+    const tenantId: unknown = request.tenantId;
+    if (
+      readCache &&
+      Array.isArray(requested) &&
+      requested.length === 1 &&
+      typeof requested[0] === "string" &&
+      (tenantId === undefined || typeof tenantId === "string")
+    ) {
+      // Hot path: a tenant and scope are in the index only if they passed validation when
+      // the token was stored, so a hit needs no validation, builds no key and allocates nothing.
+      const hit = this.cachedAnswer(tenantId ?? this.authority.defaultTenant, requested[0]);
       if (hit !== undefined) return hit;
     }
     const scopes = this.normalizeScopes(requested);
     const tenant = requestTenant(this.authority, request.tenantId);
-    const key = `${this.keyPrefix}${tenant}|${scopes.length === 1 ? (scopes[0] as string) : scopes.join(" ")}`;
+    const key = this.tokenKey(tenant, scopeKey(scopes));
     if (readCache) {
-      const hit = this.cachedAnswer(key);
+      const hit = this.cachedAnswer(tenant, scopeKey(scopes));
       if (hit !== undefined) return hit;
     }
     return this.acquireSlowly(key, tenant, scopes, request);
   }
 
-  /** The cached answer for `key`, starting a background refresh when it is due. */
-  private cachedAnswer(key: string): AccessTokenResult | undefined {
-    const cached = this.index.get(key);
+  /** `host|client|tenant|scopes`: the key of flights, pauses and the shared store. */
+  private tokenKey(tenant: string, scopes: string): string {
+    return `${this.keyPrefix}${tenant}|${scopes}`;
+  }
+
+  /** The cached answer for a tenant and scope key, starting a background refresh when it is due. */
+  private cachedAnswer(tenant: string, scopes: string): AccessTokenResult | undefined {
+    const cached = this.index.get(tenant, scopes);
     if (cached === undefined) return undefined;
     const now = this.clock.now();
     if (now < cached.refreshOn) return cached.cacheResult;
     if (now >= cached.usableUntil) return undefined;
-    this.refreshInBackground(key, cached.tenantId, cached.scopes);
+    this.refreshInBackground(this.tokenKey(cached.tenantId, scopes), cached.tenantId, cached.scopes);
     return cached.cacheResult;
   }
 
   clearCache(): void {
     this.index.clear();
     this.failures.clear();
+    this.refreshPausedUntil.clear();
   }
 
   async dispose(): Promise<void> {
@@ -195,7 +248,8 @@ class ConfidentialClient implements DaemonClient {
       throw new ConfigurationError("This client was disposed; create a new one to acquire tokens.");
     }
     const claims = request.claims === undefined ? undefined : checkClaims(request.claims);
-    const correlationId = request.correlationId ?? crypto.randomUUID();
+    checkSignal(request.signal);
+    const correlationId = request.correlationId === undefined ? crypto.randomUUID() : checkCorrelationId(request.correlationId);
     const bypassRead = request.forceRefresh === true || claims !== undefined;
     // Concurrent callers with the same needs share one flight; a forced or claims
     // request never joins a plain one, since it must not be answered from cache.
@@ -218,7 +272,7 @@ class ConfidentialClient implements DaemonClient {
   }
 
   private refreshInBackground(key: string, tenant: string, scopes: readonly string[]): void {
-    if (this.flights.has(key) || this.lifetime.signal.aborted) return;
+    if (this.flights.has(key) || this.lifetime.signal.aborted || this.clock.now() < (this.refreshPausedUntil.get(key) ?? 0)) return;
     const correlationId = crypto.randomUUID();
     const flight = this.startFlight(key, () =>
       this.acquireShared(key, tenant, scopes, { bypassRead: false, claims: undefined, correlationId }),
@@ -243,16 +297,30 @@ class ConfidentialClient implements DaemonClient {
     scopes: readonly string[],
     mode: { bypassRead: boolean; claims: string | undefined; correlationId: string },
   ): Promise<AccessTokenResult> {
-    const stale = this.index.get(key);
+    const stale = this.index.get(tenant, scopeKey(scopes));
     try {
       if (this.store !== undefined && !mode.bypassRead) {
         const shared = await this.readShared(key, tenant, scopes, stale);
         if (shared) return shared;
-        if (hasLock(this.store)) return await this.fetchUnderLock(this.store, key, tenant, scopes, mode.correlationId, stale);
       }
-      return await this.fetchAndStore(key, tenant, scopes, mode.claims, mode.correlationId);
+      const now = this.clock.now();
+      if (!mode.bypassRead && stale !== undefined && now < stale.expiresOn && now < (this.refreshPausedUntil.get(key) ?? 0)) {
+        return stale.cacheResult;
+      }
+      const result =
+        this.store !== undefined && !mode.bypassRead && hasLock(this.store)
+          ? await this.fetchUnderLock(this.store, key, tenant, scopes, mode.correlationId, stale)
+          : await this.fetchAndStore(key, tenant, scopes, mode.claims, mode.correlationId);
+      this.refreshPausedUntil.delete(key);
+      return result;
     } catch (error) {
-      if (stale !== undefined && this.clock.now() < stale.expiresOn && this.index.get(key) === stale) {
+      const now = this.clock.now();
+      // A claims request means the resource has just rejected the cached token: it must not be served again.
+      const servable = stale !== undefined && mode.claims === undefined && now < stale.expiresOn;
+      if (servable && this.index.get(tenant, scopeKey(scopes)) === stale) {
+        const pause = Math.min(REFRESH_PAUSE_MS.max, Math.max(REFRESH_PAUSE_MS.min, (stale.expiresOn - now) / 4));
+        const retryAfter = error instanceof ThrottledError ? error.retryAfter.getTime() : 0;
+        this.refreshPausedUntil.set(key, Math.max(now + pause, retryAfter));
         this.logger?.warn?.("daemon-auth: token refresh failed; serving the cached token until it expires", {
           tenant,
           scope: scopes.join(" "),
@@ -277,7 +345,7 @@ class ConfidentialClient implements DaemonClient {
     const now = this.clock.now();
     const fresh = now < token.refreshOn || (stale === undefined && now < token.usableUntil);
     if (!fresh) return undefined;
-    this.remember(key, token);
+    this.index.set(token);
     return toResult(token, "shared-cache");
   }
 
@@ -306,7 +374,10 @@ class ConfidentialClient implements DaemonClient {
           if (shared) return shared;
           return await this.fetchAndStore(key, tenant, scopes, undefined, correlationId);
         } finally {
-          await lock?.release().catch(() => undefined);
+          // A broken store's lock must not turn a token into an error.
+          await Promise.resolve()
+            .then(() => lock?.release())
+            .catch(() => undefined);
         }
       }
       if (this.clock.now() >= deadline) break;
@@ -327,7 +398,7 @@ class ConfidentialClient implements DaemonClient {
     correlationId: string,
   ): Promise<AccessTokenResult> {
     const token = await this.fetchToken(key, tenant, scopes, claims, correlationId);
-    this.remember(key, token);
+    this.index.set(token);
     if (this.store !== undefined) await this.storeSet(this.store, key, token);
     return toResult(token, "network");
   }
@@ -355,10 +426,9 @@ class ConfidentialClient implements DaemonClient {
     for (;;) {
       const index = this.activeCredential;
       const credential = this.credentials[index] as ClientCredential;
-      const issuedAt = this.clock.now();
       try {
         const authentication = await this.authenticate(credential, tokenEndpoint);
-        const response = await postTokenRequest(this.endpoint, {
+        const { response, sentAt } = await postTokenRequest(this.endpoint, {
           url: tokenEndpoint,
           ...this.buildRequest(authentication, scopes, claims, correlationId),
           correlationId,
@@ -372,7 +442,7 @@ class ConfidentialClient implements DaemonClient {
             description: credential.description,
           });
         }
-        return createCachedToken(response, issuedAt, this.expiryMarginMs, scopes, tenant, correlationId);
+        return createCachedToken(response, sentAt, this.expiryMarginMs, scopes, tenant, correlationId);
       } catch (error) {
         // Retrying makes sense only if something can change: a reloaded or another credential.
         const canRotate = this.credentials.length > 1 || credential.reload !== undefined;
@@ -393,7 +463,7 @@ class ConfidentialClient implements DaemonClient {
             );
           continue;
         }
-        if (error instanceof ServerError && error.errorCodes.some((code) => PERMANENT_ERROR_CODES.has(code))) {
+        if (error instanceof ServerError && error.errorCodes.some((code) => PERMANENT_ERROR_CODES.has(code) || code === LOOP_DETECTED)) {
           this.failures.set(key, { error, until: this.clock.now() + this.errorCacheMs });
         }
         throw error;
@@ -471,14 +541,6 @@ class ConfidentialClient implements DaemonClient {
       },
     );
     return (await this.metadata).tokenEndpoint;
-  }
-
-  private remember(key: string, token: CachedToken): void {
-    if (this.index.delete(key) === false && this.index.size >= this.maxCachedTokens) {
-      const oldest = this.index.keys().next();
-      if (oldest.done !== true) this.index.delete(oldest.value);
-    }
-    this.index.set(key, token);
   }
 
   // The shared store is an optimisation: when it fails, acquisition goes on through the
@@ -580,12 +642,18 @@ function checkTransport(transport: unknown): HttpTransport {
   return transport as HttpTransport;
 }
 
+/** The longest delay timers accept (`setTimeout` fires at once beyond it): about 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function checkDuration(value: unknown, name: string, fallback: number, zeroAllowed: boolean): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0)) {
-    throw new ConfigurationError(`'${name}' must be a ${zeroAllowed ? "non-negative" : "positive"} number of milliseconds.`);
+  if (typeof value !== "number" || !(value >= 0 && value <= MAX_TIMER_MS) || (!zeroAllowed && value === 0)) {
+    throw new ConfigurationError(
+      `'${name}' must be a ${zeroAllowed ? "non-negative" : "positive"} number of milliseconds, at most ${MAX_TIMER_MS} (about 24 days).`,
+    );
   }
-  return value;
+  // Whole milliseconds: AbortSignal.timeout refuses fractions.
+  return Math.ceil(value);
 }
 
 function checkCount(value: unknown, name: string, fallback: number): number {
@@ -605,6 +673,21 @@ function checkRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
     baseDelayMs: checkDuration(retry?.baseDelayMs, "retry.baseDelayMs", DEFAULTS.retry.baseDelayMs, true),
     maxDelayMs: checkDuration(retry?.maxDelayMs, "retry.maxDelayMs", DEFAULTS.retry.maxDelayMs, true),
   };
+}
+
+function checkCorrelationId(correlationId: unknown): string {
+  // Sent as the client-request-id header: visible ASCII only, or fetch refuses the request.
+  if (typeof correlationId !== "string" || !/^[\x21-\x7e]{1,256}$/.test(correlationId)) {
+    throw new InvalidRequestError("'correlationId' must be 1 to 256 visible ASCII characters, e.g. a UUID.");
+  }
+  return correlationId;
+}
+
+function checkSignal(signal: unknown): void {
+  const candidate = signal as Partial<AbortSignal> | null | undefined;
+  if (signal !== undefined && (typeof candidate?.aborted !== "boolean" || typeof candidate.addEventListener !== "function")) {
+    throw new InvalidRequestError("'signal' must be an AbortSignal, e.g. AbortSignal.timeout(5000).");
+  }
 }
 
 function checkClaims(claims: unknown): string {

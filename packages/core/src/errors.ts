@@ -127,11 +127,17 @@ export class ServerError extends DaemonAuthError {
   constructor(details: ServerErrorDetails, options?: { cause?: unknown }) {
     const mitigation = mitigationFor(details.errorCodes, details.error);
     const codes = details.errorCodes.length > 0 ? ` (AADSTS${details.errorCodes.join(", AADSTS")})` : "";
-    const ids = [details.traceId && `trace id ${details.traceId}`, details.correlationId && `correlation id ${details.correlationId}`]
+    // Server text enters the message only in the shapes the protocol gives it: a server
+    // that echoes the request could otherwise put the client secret into a log line.
+    const ids = [
+      details.traceId && ID_SHAPE.test(details.traceId) && `trace id ${details.traceId}`,
+      details.correlationId && ID_SHAPE.test(details.correlationId) && `correlation id ${details.correlationId}`,
+    ]
       .filter(Boolean)
       .join(", ");
+    const error = ERROR_CODE_SHAPE.test(details.error) ? details.error : "an unrecognised error (see 'error')";
     super(
-      `The token endpoint refused the request: ${details.error}${codes}.` +
+      `The token endpoint refused the request: ${error}${codes}.` +
         (mitigation ? ` ${mitigation}` : "") +
         (ids ? ` [${ids}]` : ""),
       options,
@@ -152,6 +158,11 @@ export class ServerError extends DaemonAuthError {
     return codes.some((code) => this.errorCodes.includes(code));
   }
 }
+
+/** An OAuth 2.0 error code as servers send them: `invalid_client`, `temporarily_unavailable`. */
+const ERROR_CODE_SHAPE = /^[a-z][a-z0-9_]{0,63}$/;
+/** A trace or correlation id: a GUID, as Entra sends and this client generates. */
+const ID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const MITIGATIONS: ReadonlyMap<number, string> = new Map([
   [70011, "Request a scope of the form '<resource>/.default' (for example 'https://graph.microsoft.com/.default')."],

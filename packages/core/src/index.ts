@@ -9,3 +9,4 @@ export type * from "./client-types.js";
 export { encryptedStore, type EncryptedStoreOptions } from "./encrypted-store.js";
 export { createDaemonClient } from "./client.js";
 export { CLOUD_AUTHORITY_HOSTS } from "./lib/authority.js";
+export { normalizeEntraScopes } from "./lib/scopes.js";

@@ -8,10 +8,10 @@ import {
   ThrottledError,
   TimeoutError,
   type DaemonClientOptions,
-  type LogFields,
   type TokenCacheStore,
 } from "../src/index.js";
 import { testSecret } from "./support/credentials.js";
+import { captureLogs } from "./support/logs.js";
 import { errorReply, json, manualClock, startTokenServer, tokenReply, type Reply } from "./support/token-server.js";
 
 const SCOPE = "api://orders/.default";
@@ -28,13 +28,7 @@ afterEach(async () => {
 async function setup(reply: Reply, options: Partial<DaemonClientOptions> = {}) {
   const server = await startTokenServer(reply);
   servers.push(server);
-  const logs: { level: string; message: string; fields?: LogFields | undefined }[] = [];
-  const logger = Object.fromEntries(
-    ["debug", "info", "warn", "error"].map((level) => [
-      level,
-      (message: string, fields?: LogFields) => logs.push({ level, message, fields }),
-    ]),
-  );
+  const { logger, logs } = captureLogs();
   const client = createDaemonClient({
     authority: `${server.url}/${TENANT}`,
     clientId: CLIENT_ID,
@@ -158,6 +152,39 @@ describe("acquireTokenForClient", () => {
     expect(after.accessToken).toBe(challenged.accessToken);
     expect(after.source).toBe("cache");
     await expect(client.acquireTokenForClient({ scopes: [SCOPE], claims: "not json" })).rejects.toThrow(/JSON object/);
+  });
+
+  it("a failed claims request is not answered with the token the resource just rejected", async () => {
+    let failing = false;
+    const { server, client } = await setup((request, response) =>
+      failing ? errorReply(400, "invalid_client", 700016)(request, response) : tokenReply()(request, response),
+    );
+    const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
+    failing = true;
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}';
+    await expect(client.acquireTokenForClient({ scopes: [SCOPE], claims })).rejects.toBeInstanceOf(ServerError);
+    expect(server.tokenRequests).toHaveLength(2);
+    // A plain request may still be answered from the cache: only the challenged caller knows the token is refused.
+    expect((await client.acquireTokenForClient({ scopes: [SCOPE] })).accessToken).toBe(first.accessToken);
+  });
+
+  it("reports every acquisition to the onAcquire hook, and a throwing hook costs no token", async () => {
+    const events: { source: string; cacheKey: string; durationMs: number }[] = [];
+    const { server, client, logs } = await setup(tokenReply(), {
+      telemetry: {
+        onAcquire: (event) => {
+          events.push(event);
+          if (events.length === 2) throw new Error("telemetry bug");
+        },
+      },
+    });
+    await client.acquireTokenForClient({ scopes: [SCOPE] });
+    await client.acquireTokenForClient({ scopes: [SCOPE] });
+    await client.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true });
+    expect(events.map((event) => event.source)).toEqual(["network", "cache", "network"]);
+    expect(new Set(events.map((event) => event.cacheKey))).toEqual(new Set([`${server.url}|${CLIENT_ID}|${TENANT}|${SCOPE}`]));
+    expect(events.every((event) => event.durationMs >= 0)).toBe(true);
+    expect(logs.filter((l) => /onAcquire telemetry hook threw/.test(l.message))).toHaveLength(1);
   });
 
   it("sends the secret in an HTTP Basic header with client_secret_basic", async () => {

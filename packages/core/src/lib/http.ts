@@ -81,11 +81,19 @@ export async function readBodyUpTo(response: Response, limit: number): Promise<U
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  let delay: number;
+  if (/^\d+$/.test(trimmed)) delay = Number(trimmed) * 1000;
+  else {
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date)) return undefined;
+    delay = Math.max(0, date - now);
+  }
+  // A pause past a day is a server bug, and past year 275760 not even a Date.
+  return Math.min(delay, MAX_RETRY_AFTER_MS);
 }
+
+/** The longest `Retry-After` honoured: one day. */
+const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000;
 
 /** Waits `ms`, or rejects with {@link AbortError} when `signal` fires first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -141,4 +149,38 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
 
 function abortErrorFrom(signal: AbortSignal, activity = "The token acquisition"): AbortError {
   return new AbortError(`${activity} was aborted by the caller's signal.`, { cause: signal.reason });
+}
+
+/** A signal that aborts when `parent` does or after `timeoutMs`; see {@link withDeadline}. */
+export interface DeadlineSignal {
+  readonly signal: AbortSignal;
+  /** True once the deadline (not the parent) aborted the signal. */
+  timedOut(): boolean;
+  /** Stops the timer and detaches from `parent`. Call it when the guarded work ends. */
+  dispose(): void;
+}
+
+/**
+ * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` without its cost on a long-lived
+ * parent: Node 20 keeps a reference per derived signal on the parent until it is
+ * collected, so a client's lifetime signal would gather one per token request.
+ */
+export function withDeadline(parent: AbortSignal, timeoutMs: number): DeadlineSignal {
+  const controller = new AbortController();
+  let expired = false;
+  const onParentAbort = (): void => controller.abort(parent.reason);
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms.`, "TimeoutError"));
+  }, timeoutMs);
+  if (parent.aborted) onParentAbort();
+  else parent.addEventListener("abort", onParentAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => expired,
+    dispose: () => {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onParentAbort);
+    },
+  };
 }

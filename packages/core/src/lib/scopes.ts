@@ -1,5 +1,5 @@
 import { InvalidRequestError } from "../errors.js";
-import { printable } from "./validation.js";
+import { printable, printableValue } from "./validation.js";
 
 const DEFAULT_SUFFIX = "/.default";
 const OIDC_SCOPES = new Set(["openid", "profile", "offline_access", "email"]);
@@ -38,7 +38,7 @@ export function normalizeGenericScopes(scopes: readonly string[]): readonly stri
   for (const scope of scopes) {
     if (typeof scope !== "string" || !SCOPE_TOKEN.test(scope)) {
       throw new InvalidRequestError(
-        `Scope '${printable(String(scope))}' is not a valid OAuth 2.0 scope token (RFC 6749 §3.3): no spaces, quotes or backslashes.`,
+        `Scope '${printableValue(scope)}' is not a valid OAuth 2.0 scope token (RFC 6749 §3.3): no spaces, quotes or backslashes.`,
       );
     }
   }

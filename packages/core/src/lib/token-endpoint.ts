@@ -9,7 +9,7 @@ import {
   TimeoutError,
 } from "../errors.js";
 import type { HttpTransport } from "../transport.js";
-import { parseRetryAfter, readJsonObject, sleep } from "./http.js";
+import { parseRetryAfter, readJsonObject, sleep, withDeadline } from "./http.js";
 import { parseErrorResponse, parseTokenResponse, type TokenResponse } from "./token-response.js";
 
 /** One token request, ready to send: everything but the wire is decided. */
@@ -39,17 +39,27 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
 
+/** A token response and when the attempt that got it was sent. */
+export interface TokenEndpointAnswer {
+  readonly response: TokenResponse;
+  /**
+   * Clock time the successful attempt was sent: the token's lifetime counts from here,
+   * not from before earlier attempts and their backoff.
+   */
+  readonly sentAt: number;
+}
+
 /**
  * POSTs a token request with a timeout per attempt and bounded retries: full-jitter
  * exponential backoff on 5xx, 408, 429 and network errors, `Retry-After` honoured,
  * no retry on 4xx protocol errors.
  */
-export async function postTokenRequest(settings: TokenEndpointSettings, call: TokenEndpointCall): Promise<TokenResponse> {
+export async function postTokenRequest(settings: TokenEndpointSettings, call: TokenEndpointCall): Promise<TokenEndpointAnswer> {
   const { retry, clock } = settings;
   let lastError: DaemonAuthError | undefined;
   for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
     const outcome = await attemptOnce(settings, call, attempt);
-    if ("response" in outcome) return outcome.response;
+    if ("response" in outcome) return outcome;
     lastError = outcome.error;
     if (!outcome.retryable) break;
     let delay = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
@@ -73,14 +83,15 @@ export async function postTokenRequest(settings: TokenEndpointSettings, call: To
 }
 
 type AttemptOutcome =
-  | { response: TokenResponse }
+  | TokenEndpointAnswer
   | { error: DaemonAuthError; retryable: boolean; retryAfterMs?: number | undefined };
 
 async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointCall, attempt: number): Promise<AttemptOutcome> {
   const started = settings.clock.now();
-  const timeout = AbortSignal.timeout(settings.timeoutMs);
-  const signal = AbortSignal.any([call.signal, timeout]);
+  const deadline = withDeadline(call.signal, settings.timeoutMs);
+  const signal = deadline.signal;
   let status: number | undefined;
+  let retryAfterMs: number | undefined;
   try {
     const response = await settings.transport(call.url, {
       method: "POST",
@@ -89,11 +100,12 @@ async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointC
       signal,
     });
     status = response.status;
+    // Read before the body: a proxy's HTML 503 or 429 page carries Retry-After too.
+    if (status !== 200) retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), settings.clock.now());
     const body = await readJsonObject(response, "token");
-    if (status === 200) return { response: parseTokenResponse(body, status) };
+    if (status === 200) return { response: parseTokenResponse(body, status), sentAt: started };
     const serverError = parseErrorResponse(body, status);
     const retryable = isRetryableStatus(status);
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), settings.clock.now());
     if (serverError) return { error: serverError, retryable, retryAfterMs };
     return {
       error: new InvalidResponseError(`The token endpoint answered HTTP ${status} without an OAuth 2.0 error.`, { status }),
@@ -104,14 +116,14 @@ async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointC
     if (call.signal.aborted) {
       return { error: new AbortError("The client was disposed during the token request.", { cause }), retryable: false };
     }
-    if (timeout.aborted) {
+    if (deadline.timedOut()) {
       return {
         error: new TimeoutError(`The token endpoint did not answer within ${settings.timeoutMs} ms.`, { cause }),
         retryable: true,
       };
     }
     if (cause instanceof InvalidResponseError) {
-      return { error: cause, retryable: status !== undefined && isRetryableStatus(status) };
+      return { error: cause, retryable: status !== undefined && isRetryableStatus(status), retryAfterMs };
     }
     if (cause instanceof DaemonAuthError) return { error: cause, retryable: false };
     return {
@@ -119,6 +131,7 @@ async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointC
       retryable: true,
     };
   } finally {
+    deadline.dispose();
     settings.telemetry?.onTokenRequest?.({
       tokenEndpoint: call.url,
       status,

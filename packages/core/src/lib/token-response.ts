@@ -23,7 +23,7 @@ export function parseTokenResponse(body: Record<string, unknown>, status: number
   const tokenType = body["token_type"];
   if (typeof tokenType !== "string" || tokenType.toLowerCase() !== "bearer") {
     throw new InvalidResponseError(
-      `The token response's 'token_type' is ${typeof tokenType === "string" ? `'${tokenType.slice(0, 20)}'` : "missing"}; only Bearer tokens are supported.`,
+      `The token response's 'token_type' is ${describeTokenType(tokenType)}; only Bearer tokens are supported.`,
       { status },
     );
   }
@@ -68,6 +68,12 @@ export function parseErrorResponse(body: Record<string, unknown>, status: number
 function seconds(value: unknown): number | undefined {
   const number = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
   return typeof number === "number" && Number.isFinite(number) ? number : undefined;
+}
+
+// Named only when it looks like a token type: an echoing server must not get request text into a message.
+function describeTokenType(tokenType: unknown): string {
+  if (typeof tokenType !== "string") return "missing";
+  return /^[A-Za-z][A-Za-z0-9_-]{0,19}$/.test(tokenType) ? `'${tokenType}'` : "not a token type";
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -57,6 +57,15 @@ export function checkServerUrl(value: unknown, option: string): URL {
   return url;
 }
 
+/**
+ * {@link printable} for a value of any type: strings as text, anything else by its type,
+ * since converting an arbitrary object to a string can throw (null prototype, symbol).
+ */
+export function printableValue(value: unknown, max = 80): string {
+  if (typeof value === "string") return printable(value, max);
+  return `<${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}>`;
+}
+
 /** Keeps user input readable and bounded inside an error message. */
 export function printable(value: string, max = 80): string {
   const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, "?");
