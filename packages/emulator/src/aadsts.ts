@@ -11,10 +11,13 @@ interface CodeInfo {
 /** The AADSTS codes the emulator emits, with the OAuth `error` and HTTP status Entra pairs them with. */
 export const AADSTS_CODES: Readonly<Record<number, CodeInfo>> = {
   50013: { error: "invalid_client", status: 401, summary: "Assertion is invalid (malformed, wrong audience, issuer or subject)." },
+  50196: { error: "invalid_grant", status: 400, summary: "Loop detected: the client asked for the same token too many times in a short time. Cache tokens and reuse them until they near expiry." },
   50059: { error: "invalid_request", status: 400, summary: "No tenant-identifying information found: client credentials need a concrete tenant, not common, organizations or consumers." },
   70003: { error: "unsupported_grant_type", status: 400, summary: "The app requested an unsupported grant type." },
   70011: { error: "invalid_scope", status: 400, summary: "The provided value for the input parameter 'scope' is not valid: use {resource}/.default." },
   90061: { error: "invalid_client", status: 401, summary: "Request to the external OIDC endpoint failed: the federated token's issuer does not serve its discovery document or JWKS." },
+  90033: { error: "temporarily_unavailable", status: 503, summary: "A transient error has occurred in the service: try again later." },
+  90055: { error: "temporarily_unavailable", status: 429, summary: "Too many requests for the tenant: back off for the time Retry-After gives, then try again." },
   90002: { error: "invalid_request", status: 400, summary: "Tenant not found: check the tenant id or domain." },
   500011: { error: "invalid_resource", status: 400, summary: "The resource principal was not found in the tenant: the API is not provisioned there or admin consent is missing." },
   700016: { error: "unauthorized_client", status: 400, summary: "Application not found in the directory: wrong client id or tenant, or the app is not provisioned in that tenant." },
@@ -84,7 +87,8 @@ export function errorResponse(
   };
 }
 
-function escapeHtml(text: string): string {
+/** Escapes text for HTML content and quoted attribute values. */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 

@@ -1,5 +1,6 @@
 import { createHash, generateKeyPair, X509Certificate, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
+import { recordSecret } from "./lib/secret-ledger.js";
 import { buildCertificate, toPem } from "./lib/x509.js";
 
 const generateRsaKeyPair = promisify(generateKeyPair);
@@ -100,6 +101,7 @@ export async function createSelfSignedCertificate(
   });
   const certificatePem = toPem("CERTIFICATE", raw);
   const prints = certificateThumbprints(new X509Certificate(raw));
+  const privateKeyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const result = {
     certificatePem,
     thumbprintSha1: prints.sha1Hex,
@@ -107,9 +109,10 @@ export async function createSelfSignedCertificate(
     x5t: prints.x5t,
     x5tS256: prints.x5tS256,
   };
+  recordSecret("private key", privateKeyPem);
   Object.defineProperties(result, {
     privateKey: { value: privateKey, enumerable: false },
-    privateKeyPem: { value: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), enumerable: false },
+    privateKeyPem: { value: privateKeyPem, enumerable: false },
   });
   return result as GeneratedCertificate;
 }

@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Directory } from "./lib/directory.js";
+import { validateFaultRule, validateLoopDetection, type FaultRule, type LoopDetectionOptions } from "./lib/faults.js";
 
 /** A directory (Entra ID tenant). */
 export interface TenantConfig {
@@ -116,6 +117,10 @@ export interface EmulatorConfig {
   tenants: TenantConfig[];
   applications: ApplicationConfig[];
   grants?: GrantConfig[];
+  /** Fault rules active from the start (in a JSON file, `match.path` is an exact path and `retryAfter` seconds or a date string). */
+  faults?: FaultRule[];
+  /** Entra's loop detection (AADSTS50196); the `loopDetection` option of `startEmulator` overrides it. */
+  loopDetection?: LoopDetectionOptions;
 }
 
 /** Thrown for an invalid emulator configuration or run-time change; the message names the field and the fix. */
@@ -371,7 +376,7 @@ export function validateGrant(value: unknown, field = "grant"): GrantConfig {
  * (`startEmulator` and {@link loadEmulatorConfig} both do).
  */
 export function validateEmulatorConfigShape(value: unknown): EmulatorConfig {
-  const raw = expectObject(value, "", ["tenants", "applications", "grants"]);
+  const raw = expectObject(value, "", ["tenants", "applications", "grants", "faults", "loopDetection"]);
   const config: EmulatorConfig = {
     tenants: expectArray(raw.tenants, "tenants").map((tenant, index) => validateTenant(tenant, `tenants[${index}]`)),
     applications: expectArray(raw.applications, "applications").map((app, index) => validateApplication(app, `applications[${index}]`)),
@@ -379,6 +384,10 @@ export function validateEmulatorConfigShape(value: unknown): EmulatorConfig {
   if (raw.grants !== undefined) {
     config.grants = expectArray(raw.grants, "grants").map((grant, index) => validateGrant(grant, `grants[${index}]`));
   }
+  if (raw.faults !== undefined) {
+    config.faults = expectArray(raw.faults, "faults").map((rule, index) => validateFaultRule(rule, `faults[${index}]`));
+  }
+  if (raw.loopDetection !== undefined) config.loopDetection = validateLoopDetection(raw.loopDetection);
   return config;
 }
 

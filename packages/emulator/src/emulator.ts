@@ -3,14 +3,16 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AadstsFailure, errorPage, errorResponse, htmlPage } from "./aadsts.js";
+import { AadstsFailure, errorPage, errorResponse } from "./aadsts.js";
 import { EmulatorConfigError, validateEmulatorConfigShape, type ApplicationConfig, type CertificateConfig, type EmulatorConfig, type FederatedCredentialConfig, type GrantConfig, type SecretConfig, type TenantConfig } from "./config.js";
+import { AdminConsentEndpoint } from "./lib/admin-consent.js";
 import { Directory } from "./lib/directory.js";
 import { instanceDiscovery, openIdConfiguration } from "./lib/discovery.js";
 import { EXTERNAL_SEGMENT, externalIssuerMetadata, externalJwks, signExternalToken, type ExternalTokenOptions } from "./lib/external-issuer.js";
 import { IssuerKeys } from "./lib/federated-assertion.js";
 import { Graph, type GraphOptions } from "./lib/graph.js";
 import { KeyVault, type KeyVaultOptions, type SetVaultSecretOptions } from "./lib/key-vault.js";
+import { applyFault, FaultInjector, LoopDetector, loopDetected, tokenRequestClientId, type FaultKind, type FaultTarget, type Faults, type LoopDetectionOptions } from "./lib/faults.js";
 import { createTokenSigner } from "./lib/signing-key.js";
 import { loadOrCreateTlsMaterial, serverNames } from "./lib/tls.js";
 import { handleTokenRequest, resolveTenantSegment, type TokenRequestFacts } from "./lib/token-endpoint.js";
@@ -71,6 +73,13 @@ export interface EmulatorOptions {
    */
   strictJti?: boolean;
   /**
+   * Entra's loop detection: the same client asking for the same token (client,
+   * tenant, scope) more than `maxRequests` times within `windowMs` gets AADSTS50196.
+   * Change it at run time with {@link Emulator.setLoopDetection}.
+   * @default off (or the config file's `loopDetection`)
+   */
+  loopDetection?: LoopDetectionOptions;
+  /**
    * An Azure Key Vault (secrets only) served at {@link Emulator.vaultUrl}, for
    * `SecretClient` with tokens this emulator issues for `https://vault.azure.net`
    * (that resource must exist as an app in the config).
@@ -102,6 +111,8 @@ export interface RecordedRequest {
   clientAuth?: "secret_post" | "secret_basic" | "assertion" | "none";
   /** Emulator clock at arrival (ms since the epoch). */
   at: number;
+  /** The fault rule that answered (or delayed) the request, if any. A `status` of 0 means nothing was sent (hang, reset). */
+  fault?: FaultKind;
 }
 
 /** Filter of {@link Emulator.tokenRequestCount}. */
@@ -178,6 +189,13 @@ export interface Emulator {
   readonly externalIssuer: string;
   /** Signs a token of {@link Emulator.externalIssuer}, to use as a federated client assertion (e.g. in a token file). */
   issueExternalToken(options: ExternalTokenOptions): Promise<string>;
+  /**
+   * Fault injection at run time: errors, latency, hangs, resets and broken bodies
+   * for the requests a rule matches (by default, token requests).
+   */
+  readonly faults: Faults;
+  /** Turns Entra's loop detection (AADSTS50196) on with these limits, or off with undefined. */
+  setLoopDetection(options: LoopDetectionOptions | undefined): void;
   /** Stops listening and closes every socket, keep-alive ones too. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -264,8 +282,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             // Ignored on purpose: logging is best effort.
           }
         };
-  const directory = new Directory(validateEmulatorConfigShape(options.config ?? { tenants: [], applications: [] }));
+  const config = validateEmulatorConfigShape(options.config ?? { tenants: [], applications: [] });
+  const directory = new Directory(config);
+  const normalizeTenant = (tenant: string): string => directory.resolveTenant(tenant)?.id ?? tenant.toLowerCase();
+  const faults = new FaultInjector((segment, tenant) => normalizeTenant(segment) === normalizeTenant(tenant));
+  for (const rule of config.faults ?? []) faults.add(rule);
+  const loops = new LoopDetector(options.loopDetection ?? config.loopDetection);
   const seenJtis = options.strictJti === true ? new Map<string, number>() : undefined;
+  const adminConsent = new AdminConsentEndpoint();
 
   const [signer, tls] = await Promise.all([
     createTokenSigner(),
@@ -276,7 +300,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const vault = new KeyVault(options.keyVault, signer, clock, () => directory.tenantIds()[0], (tenant) => directory.resolveTenant(tenant)?.id);
 
-  const graph = new Graph(options.graph, signer, (tenantId) => directory.resolveTenant(tenantId)?.id === tenantId);
+  const graph = new Graph(
+    options.graph,
+    signer,
+    (tenantId) => directory.resolveTenant(tenantId)?.id === tenantId,
+    (clientId, tenantId) => {
+      const app = directory.application(clientId);
+      return app !== undefined && directory.hasServicePrincipal(app, tenantId);
+    },
+  );
 
   let records: RecordedRequest[] = [];
   const tokenRecords = new WeakSet<RecordedRequest>();
@@ -326,59 +358,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     response.end(html);
   };
 
-  // GET /{tenant}/adminconsent?client_id&redirect_uri&state: the admin always says yes
-  // (there is no interactive sign-in); what is granted is the app's requiredResourceAccess.
-  const adminConsent = (response: ServerResponse, url: URL, record: RecordedRequest, tenantSegment: string): void => {
-    const clientId = url.searchParams.get("client_id") ?? "";
-    const redirectUri = url.searchParams.get("redirect_uri");
-    const state = url.searchParams.get("state");
-    if (clientId !== "") record.clientId = clientId;
-    const page = (status: number, title: string, text: string): void => sendHtml(response, record, status, htmlPage(title, text));
-    if (["common", "organizations"].includes(tenantSegment.toLowerCase())) {
-      page(400, "Admin consent needs a tenant", "The emulator has no interactive sign-in, so it cannot tell which tenant the admin belongs to: put the tenant id or a verified domain in the admin consent URL.");
-      return;
-    }
-    let tenant: TenantConfig;
-    try {
-      tenant = resolveTenantSegment(directory, tenantSegment);
-    } catch (error) {
-      if (!(error instanceof AadstsFailure)) throw error;
-      page(400, "Admin consent failed", `AADSTS${error.aadsts}: ${error.message}`);
-      return;
-    }
-    const app = clientId === "" ? undefined : directory.application(clientId);
-    if (app === undefined) {
-      page(400, "Admin consent failed", `AADSTS700016: Application with identifier '${clientId}' was not found. Check the client_id parameter.`);
-      return;
-    }
-    if (redirectUri !== null) {
-      const registered = app.config.redirectUris;
-      const absolute = /^https?:\/\/\S+$/i.test(redirectUri);
-      if (!absolute || (registered !== undefined && !registered.includes(redirectUri))) {
-        page(400, "Admin consent failed", `AADSTS50011: The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${app.config.clientId}'.`);
-        return;
-      }
-    }
-    const failure = directory.adminConsent(tenant.id, app);
-    if (redirectUri === null) {
-      if (failure === undefined) page(200, "Admin consent granted", `Tenant ${tenant.id} granted application ${app.config.clientId} its application permissions.`);
-      else page(400, "Admin consent failed", failure);
-      return;
-    }
-    const target = new URL(redirectUri);
-    if (failure === undefined) {
-      target.searchParams.set("admin_consent", "True");
-      target.searchParams.set("tenant", tenant.id);
-    } else {
-      target.searchParams.set("error", "permission_denied");
-      target.searchParams.set("error_description", failure);
-    }
-    if (state !== null) target.searchParams.set("state", state);
-    record.status = 302;
-    response.writeHead(302, { Location: target.toString(), "Content-Length": 0, ...NO_STORE });
-    response.end();
-  };
-
   const route = async (request: IncomingMessage, response: ServerResponse, url: URL, record: RecordedRequest): Promise<void> => {
     const segments = url.pathname.split("/").filter((segment) => segment !== "").map(safeDecode);
     const method = record.method;
@@ -386,6 +365,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const tail = rest.join("/");
     const correlationHeader = request.headers["client-request-id"];
     const correlationId = typeof correlationHeader === "string" && correlationHeader !== "" ? correlationHeader : randomUUID();
+    // A fault answers (or delays) the request as its rule says; true when it answered.
+    const injectFault = async (target: Omit<FaultTarget, "method" | "path">): Promise<boolean> => {
+      const fault = faults.pick({ method, path: url.pathname, ...target });
+      if (fault === undefined) return false;
+      record.fault = fault.kind;
+      const answer = await applyFault(fault, { request, response, baseUrl, correlationId, now: clock() });
+      if (answer === undefined) return false;
+      record.status = answer.status;
+      if (answer.errorCodes !== undefined) record.errorCodes = answer.errorCodes;
+      return true;
+    };
+    const tokenEndpoint = first !== undefined && tail === "oauth2/v2.0/token";
+    if (!tokenEndpoint && (await injectFault({ tokenEndpoint, tenant: first, clientId: url.searchParams.get("client_id") ?? undefined }))) return;
 
     if (first === "error" && rest.length === 0 && method === "GET") {
       sendHtml(response, record, 200, errorPage(url.searchParams.get("code")));
@@ -430,6 +422,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return;
       }
       const body = await readBody(request);
+      const form = new URLSearchParams(body ?? "");
+      const clientId = tokenRequestClientId(form, request.headers.authorization);
+      const scope = form.get("scope") ?? undefined;
+      if (clientId !== undefined) record.clientId = clientId;
+      if (scope !== undefined) record.scope = scope;
+      if (await injectFault({ tokenEndpoint, tenant: first, clientId })) return;
+      if (clientId !== undefined && loops.tooMany(`${clientId.toLowerCase()}|${normalizeTenant(first)}|${scope ?? ""}`, clock())) {
+        sendFailure(response, record, loopDetected(), correlationId, { "client-request-id": correlationId });
+        return;
+      }
       const facts: TokenRequestFacts = {};
       try {
         if (body === undefined) throw new AadstsFailure(9002313, "Invalid request. Request is malformed or invalid. (the request body is larger than 1 MiB)");
@@ -460,14 +462,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
 
-    if (method !== "GET") {
-      record.status = 405;
-      sendJson(response, 405, { error: "invalid_request", error_description: `${method} is not supported on ${url.pathname}.` }, { Allow: "GET" });
+    if (tail === "adminconsent" && (method === "GET" || method === "POST")) {
+      const answer = adminConsent.handle({
+        method,
+        tenantSegment: first,
+        query: url.searchParams,
+        body: method === "POST" ? await readBody(request) : undefined,
+        contentType: request.headers["content-type"],
+        directory,
+        now: clock(),
+      });
+      if (answer.clientId !== undefined) record.clientId = answer.clientId;
+      record.status = answer.status;
+      response.writeHead(answer.status, { ...answer.headers, "Content-Length": Buffer.byteLength(answer.body), ...NO_STORE });
+      response.end(answer.body);
       return;
     }
 
-    if (tail === "adminconsent") {
-      adminConsent(response, url, record, first);
+    if (method !== "GET") {
+      record.status = 405;
+      sendJson(response, 405, { error: "invalid_request", error_description: `${method} is not supported on ${url.pathname}.` }, { Allow: "GET" });
       return;
     }
 
@@ -528,8 +542,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   baseUrl = `${scheme}://${formatHost(host)}:${actualPort}`;
 
   let closing: Promise<void> | undefined;
-  const normalizeTenant = (tenant: string): string => directory.resolveTenant(tenant)?.id ?? tenant.toLowerCase();
-
   const emulator: Emulator = {
     url: baseUrl,
     ...(tls === undefined ? {} : { caCertificatePem: tls.caCertificatePem, caCertificatePath: tls.caCertificatePath }),
@@ -570,6 +582,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     setVaultSecret: (name, value, secretOptions) => vault.set(name, value, secretOptions),
     disableVaultSecretVersion: (name, version) => vault.disable(name, version),
     revoke: (grant) => directory.revoke(grant),
+    faults,
+    setLoopDetection: (loopDetection) => loops.configure(loopDetection),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error === undefined ? resolve() : reject(error)));

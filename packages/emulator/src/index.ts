@@ -1,5 +1,7 @@
 export { startEmulator } from "./emulator.js";
+export { answerAdminConsent, type AdminConsentOutcome } from "./answer-admin-consent.js";
 export type { Emulator, EmulatorOptions, RecordedRequest, TokenRequestFilter } from "./emulator.js";
+export type { Fault, FaultHandle, FaultKind, FaultMatch, FaultRule, Faults, LoopDetectionOptions } from "./lib/faults.js";
 export { GRAPH_RESOURCE, GRAPH_USERS_ROLE } from "./lib/graph.js";
 export type { GraphOptions, GraphUser } from "./lib/graph.js";
 export { KEY_VAULT_RESOURCE } from "./lib/key-vault.js";
@@ -22,3 +24,4 @@ export { certificateThumbprints, createSelfSignedCertificate } from "./certifica
 export type { CertificateThumbprints, GeneratedCertificate, SelfSignedCertificateOptions } from "./certificate.js";
 export { AADSTS_CODES } from "./aadsts.js";
 export type { EntraErrorBody } from "./aadsts.js";
+export { EmulatorUsageError, runEmulatorCli, type EmulatorCliOptions } from "./emulator-cli.js";

@@ -2,7 +2,7 @@
 // The sample Graph resource: paging, Graph's error shapes and the on-demand claims challenge.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GRAPH_RESOURCE, startEmulator, type Emulator, type EmulatorConfig } from "../src/index.js";
-import { CONTOSO, DAEMON, ISV, ISV_SECRET, postToken, secretForm, testConfig } from "./helpers.js";
+import { CONTOSO, DAEMON, FABRIKAM, ISV, ISV_SECRET, postToken, secretForm, testConfig } from "./helpers.js";
 
 const GRAPH_APP = "00000003-0000-0000-c000-000000000000";
 const SCOPE = `${GRAPH_RESOURCE}/.default`;
@@ -107,6 +107,23 @@ describe("sample Graph /v1.0/users", () => {
     const answered = await token(emulator, secretForm({ scope: SCOPE, claims: JSON.stringify(decoded) }));
     expect((await get(`${emulator.graphUrl}/users`, answered)).status).toBe(200);
     expect((await get(`${emulator.graphUrl}/users`, plain)).status).toBe(200);
+  });
+
+  it("challenges a still-valid token once its tenant withdrew consent (CAE service principal deletion), and the new token is refused", async () => {
+    emulator.grant({ tenant: FABRIKAM, clientId: ISV, resource: GRAPH_RESOURCE, roles: ["User.Read.All"] });
+    const isv = secretForm({ client_id: ISV, client_secret: ISV_SECRET, scope: SCOPE });
+    const issued = await postToken(emulator, FABRIKAM, isv);
+    expect((await get(`${emulator.graphUrl}/users`, issued.body.access_token)).status).toBe(200);
+
+    emulator.revoke({ tenant: FABRIKAM, clientId: ISV });
+    const challenged = await get(`${emulator.graphUrl}/users`, issued.body.access_token);
+    expect(challenged.status).toBe(401);
+    expect(challenged.headers.get("www-authenticate")).toContain('error="insufficient_claims"');
+    expect(challenged.body.error.message).toContain("TokenIssuedBeforeRevocationTimestamp");
+    expect((await postToken(emulator, FABRIKAM, isv)).body.error_codes).toEqual([700016]);
+
+    emulator.grant({ tenant: FABRIKAM, clientId: ISV, resource: GRAPH_RESOURCE, roles: ["User.Read.All"] });
+    expect((await get(`${emulator.graphUrl}/users`, issued.body.access_token)).status).toBe(200);
   });
 
   it("rejects a claims parameter that is not a JSON object", async () => {

@@ -170,6 +170,20 @@ export class Directory {
    * consent is impossible (nothing is changed then).
    */
   adminConsent(tenantId: string, app: ApplicationState): string | undefined {
+    const plan = this.consentPlan(tenantId, app);
+    if (typeof plan === "string") return plan;
+    if (app.homeTenantId !== tenantId) this.consents.add(`${tenantId} ${app.config.clientId}`);
+    for (const { resource, roles } of plan) {
+      this.grant({ tenant: tenantId, clientId: app.config.clientId, resource: resource.config.clientId, roles });
+    }
+    return undefined;
+  }
+
+  /**
+   * What admin consent by a tenant would grant (the resources and app roles of the app's
+   * `requiredResourceAccess`), or the reason it cannot be given. Changes nothing.
+   */
+  consentPlan(tenantId: string, app: ApplicationState): { resource: ApplicationState; roles: string[] }[] | string {
     if (app.homeTenantId !== tenantId && app.config.multiTenant !== true) {
       return `AADSTS700016: Application with identifier '${app.config.clientId}' is single-tenant; tenant ${tenantId} cannot consent to it (set multiTenant: true).`;
     }
@@ -181,11 +195,7 @@ export class Directory {
       }
       resolved.push({ resource, roles: entry.roles });
     }
-    if (app.homeTenantId !== tenantId) this.consents.add(`${tenantId} ${app.config.clientId}`);
-    for (const { resource, roles } of resolved) {
-      this.grant({ tenant: tenantId, clientId: app.config.clientId, resource: resource.config.clientId, roles });
-    }
-    return undefined;
+    return resolved;
   }
 
   application(clientId: string): ApplicationState | undefined {

@@ -72,6 +72,8 @@ export class Graph {
     options: GraphOptions | undefined,
     private readonly signer: TokenSigner,
     private readonly isTenant: (tenantId: string) => boolean,
+    /** Whether the app still has a service principal in the tenant (consent not withdrawn). */
+    private readonly hasServicePrincipal: (clientId: string, tenantId: string) => boolean = () => true,
   ) {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new EmulatorConfigError("graph", "must be an object such as { users: [{ id, displayName, userPrincipalName }] }.");
@@ -103,6 +105,13 @@ export class Graph {
     };
   }
 
+  private claimsChallenge(baseUrl: string, now: number, notBeforeSeconds: number): GraphResponse {
+    const claims = Buffer.from(JSON.stringify({ access_token: { nbf: { essential: true, value: String(notBeforeSeconds) } } })).toString("base64");
+    return this.graphError(401, "InvalidAuthenticationToken", "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp", now, {
+      "WWW-Authenticate": `Bearer realm="", authorization_uri="${baseUrl}/common/oauth2/authorize", error="insufficient_claims", claims="${claims}"`,
+    });
+  }
+
   /** Answers one request to `/v1.0/…`. */
   async handle(request: GraphRequest): Promise<GraphResponse> {
     const { baseUrl, now } = request;
@@ -123,16 +132,17 @@ export class Graph {
       return this.graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.", now, this.challenge(baseUrl, "invalid_token"));
     }
     const clientId = typeof payload.azp === "string" ? payload.azp.toLowerCase() : "";
+    // Continuous access evaluation for workload identities: deleting the app's service
+    // principal (withdrawing consent) is a critical event, so a still-valid token is
+    // challenged; the token request that follows then fails in the token endpoint.
+    if (!this.hasServicePrincipal(clientId, tenantId)) return this.claimsChallenge(baseUrl, now, Math.floor(now / 1000));
     const required = this.pendingClaims.get(clientId);
     if (required !== undefined) {
       const answered = payload[CLAIMS_MARKER];
       if (typeof answered === "number" && answered >= required) {
         this.pendingClaims.delete(clientId);
       } else {
-        const claims = Buffer.from(JSON.stringify({ access_token: { nbf: { essential: true, value: String(required) } } })).toString("base64");
-        return this.graphError(401, "InvalidAuthenticationToken", "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp", now, {
-          "WWW-Authenticate": `Bearer realm="", authorization_uri="${baseUrl}/common/oauth2/authorize", error="insufficient_claims", claims="${claims}"`,
-        });
+        return this.claimsChallenge(baseUrl, now, required);
       }
     }
     const [collection, ...extra] = request.segments;

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { importJWK, jwtVerify } from "jose";
 import { EmulatorConfigError } from "../config.js";
 import type { TokenSigner } from "./signing-key.js";
+import { recordSecret } from "./secret-ledger.js";
 
 /** A secret the vault starts with (its first version). */
 export interface KeyVaultSecretConfig {
@@ -106,6 +107,7 @@ export class KeyVault {
 
   /** Adds a new version of the secret and returns its version id. */
   set(name: string, value: string, options: SetVaultSecretOptions = {}, field = "name"): string {
+    recordSecret("vault secret", value);
     if (!NAME.test(name)) {
       throw new EmulatorConfigError(field, `'${name}' is not a Key Vault secret name: use 1 to 127 letters, digits and dashes.`);
     }

@@ -7,6 +7,7 @@ import { CLAIMS_MARKER } from "./graph.js";
 import { federatedIssuer, validateFederatedAssertion, type IssuerKeys } from "./federated-assertion.js";
 import { isDomainName, isGuid, type TenantConfig } from "../config.js";
 import { Directory, normalizeClientId, type ApplicationState } from "./directory.js";
+import { recordSecret } from "./secret-ledger.js";
 import type { TokenSigner } from "./signing-key.js";
 
 export const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -84,7 +85,7 @@ function formDecode(text: string): string {
 }
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
-function parseBasic(header: string): { clientId: string; secret: string } {
+export function parseBasic(header: string): { clientId: string; secret: string } {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (match === null) throw malformed("the Authorization header must be 'Basic base64(client_id:client_secret)'");
   const decoded = Buffer.from(match[1] ?? "", "base64").toString("utf8");
@@ -166,6 +167,9 @@ export async function handleTokenRequest(request: TokenRequest): Promise<TokenRe
   }
 
   const basic = request.authorization === undefined ? undefined : parseBasic(request.authorization);
+  // Right or wrong, what the client sent is secret: a test run checks none of it leaked.
+  recordSecret("client secret", basic?.secret ?? form.get("client_secret"));
+  recordSecret("client assertion", form.get("client_assertion"));
   const bodyClientId = form.get("client_id");
   if (basic !== undefined && bodyClientId !== null && normalizeClientId(bodyClientId) !== normalizeClientId(basic.clientId)) {
     throw malformed("client_id in the body differs from the one in the Authorization header");
@@ -280,5 +284,6 @@ export async function handleTokenRequest(request: TokenRequest): Promise<TokenRe
     access_token: await request.signer.sign(claims),
   };
   if (request.refreshInSeconds !== undefined) body.refresh_in = request.refreshInSeconds;
+  recordSecret("access token", body.access_token);
   return body;
 }
