@@ -8,7 +8,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleCredentialContext } from "./context.js";
 import { sleep } from "./lib/wait.js";
-import { assertNoSecretIn, renderings } from "./secrets.js";
+import { assertNoSecretIn, errorRenderings, renderings } from "./secrets.js";
 
 /** A credential built for one test, what it must keep secret, and how to tear it down. */
 export interface CredentialUnderTest {
@@ -244,16 +244,6 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("Expected the call to reject, but it resolved.");
-}
-
-function errorRenderings(error: unknown): Record<string, string> {
-  const record = error instanceof Error ? error : undefined;
-  return {
-    message: record?.message ?? "",
-    stack: record?.stack ?? "",
-    string: String(error),
-    json: JSON.stringify(error) ?? "",
-  };
 }
 
 function prefixed(prefix: string, outputs: Record<string, string>): Record<string, string> {

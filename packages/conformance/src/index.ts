@@ -1,6 +1,6 @@
 export { describeTokenCacheStore, type StoreSuiteOptions, type StoreUnderTest } from "./store-suite.js";
 export { describeClientCredential, type CredentialSuiteOptions, type CredentialUnderTest } from "./credential-suite.js";
-export { assertNoSecretIn, renderings } from "./secrets.js";
+export { assertNoSecretIn, errorRenderings, renderings } from "./secrets.js";
 export { sampleCredentialContext, SAMPLE_CLIENT_ID, SAMPLE_TOKEN_ENDPOINT } from "./context.js";
 export {
   describeSharedStoreAcquisition,

@@ -1,4 +1,5 @@
 import { inspect } from "node:util";
+import { needlesOf } from "@daemon-auth/vitest-config/secret-scan";
 
 /**
  * Every way a value can end up in a log line, keyed by kind: `JSON.stringify`,
@@ -20,6 +21,27 @@ export function renderings(value: unknown): Record<string, string> {
     ),
     string: attempt(() => String(value)),
   };
+}
+
+/**
+ * {@link renderings} of an error, plus what error logging prints: the message, the stack
+ * and each `cause` down the chain (message and inspection), where a wrapped library
+ * error could carry what the outer message left out.
+ *
+ * @example
+ * assertNoSecretIn(errorRenderings(error), [secret]);
+ */
+export function errorRenderings(error: unknown): Record<string, string> {
+  const outputs: Record<string, string> = { ...renderings(error) };
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+    const prefix = depth === 0 ? "error" : `cause ${depth}`;
+    outputs[`${prefix}.message`] = current.message;
+    outputs[`${prefix}.stack`] = current.stack ?? "";
+    if (depth > 0) outputs[`${prefix}.inspect`] = attempt(() => inspect(current, { showHidden: true, depth: Infinity }));
+    current = current.cause;
+  }
+  return outputs;
 }
 
 /**
@@ -52,37 +74,6 @@ export function assertNoSecretIn(outputs: Record<string, string>, secrets: reado
   if (leaks.length > 0) {
     throw new Error(`Secret material leaked: ${leaks.join("; ")}.`);
   }
-}
-
-interface Needle {
-  readonly form: string;
-  readonly text: string;
-}
-
-// Lines shorter than this are too likely to occur by chance (and PEM armour lines
-// such as "-----END PRIVATE KEY-----" are not secret), so they are not searched alone.
-const MIN_LINE_NEEDLE = 16;
-
-function needlesOf(secret: string): Needle[] {
-  const needles: Needle[] = [
-    { form: "as is", text: secret },
-    { form: "JSON-escaped", text: JSON.stringify(secret).slice(1, -1) },
-    { form: "URL-encoded", text: encodeURIComponent(secret) },
-  ];
-  if (!secret.includes("\n")) {
-    needles.push({ form: "inspect-escaped", text: inspect(secret).slice(1, -1) });
-  }
-  const lines = secret.split(/\r?\n/);
-  if (lines.length > 1) {
-    lines.forEach((line, lineIndex) => {
-      const text = line.trim();
-      if (text.length >= MIN_LINE_NEEDLE && !text.startsWith("-----")) {
-        needles.push({ form: `line ${lineIndex + 1}`, text });
-      }
-    });
-  }
-  const seen = new Set<string>();
-  return needles.filter((needle) => needle.text.length > 0 && !seen.has(needle.text) && seen.add(needle.text));
 }
 
 function attempt(render: () => string): string {

@@ -1,0 +1,3 @@
+import { defineTestConfig } from "./index.js";
+
+export default defineTestConfig();
