@@ -9,6 +9,7 @@ import { demoEmulatorConfig, demoEmulatorIdentities, startEmulator, type Emulato
 import { startNode } from "@daemon-auth/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFileCache } from "../src/index.js";
+import { killAtRandomPoint } from "./fixtures/kill.js";
 
 const ids = demoEmulatorIdentities;
 let emulator: Emulator;
@@ -24,7 +25,7 @@ afterEach(async () => {
 });
 
 /** Acquires through a client with a cold in-process cache, as a freshly started daemon does. */
-async function acquireCold(): Promise<{ source: string; accessToken: string }> {
+async function acquireCold(scope: string = ids.apiScope): Promise<{ source: string; accessToken: string }> {
   const cache = createFileCache({ directory });
   const client = createDaemonClient({
     authority: emulator.authority(ids.tenantId),
@@ -33,12 +34,17 @@ async function acquireCold(): Promise<{ source: string; accessToken: string }> {
     cache,
   });
   try {
-    return await client.acquireTokenForClient({ scopes: [ids.apiScope] });
+    return await client.acquireTokenForClient({ scopes: [scope] });
   } finally {
     await client.dispose();
     await cache.dispose?.();
   }
 }
+
+/** A second API, so the cache holds tokens for two keys that must never be swapped. */
+const reportsApi = { clientId: "7b9d1f3a-5c7e-4a9b-8d1f-3a5c7e9b1d2f", uri: "api://daemon-auth-reports" };
+const audienceOf = (token: string): unknown =>
+  (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { aud?: unknown }).aud;
 
 const expected = (): { jwksUri: string; clientId: string } => ({ jwksUri: emulator.jwksUri(ids.tenantId), clientId: ids.daemonClientId });
 const entries = (): string[] => readdirSync(directory).filter((name) => name.endsWith(".json"));
@@ -65,13 +71,37 @@ describe("createDaemonClient with createFileCache: damaged files", () => {
     for (let round = 0; round < 3; round++) {
       const child = startNode(script, args, { env: { TEST_CLIENT_SECRET: ids.daemonClientSecret } });
       await child.waitForOutput("ready");
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
-      child.kill("SIGKILL");
-      expect((await child.exited).signal).toBe("SIGKILL");
+      await killAtRandomPoint(child, 100);
 
       const result = await acquireCold();
       expect(["shared-cache", "network"]).toContain(result.source);
       await expectValidEmulatorToken(result.accessToken, expected());
+    }
+  });
+
+  it("serves each scope only its own token after clients refreshing two scopes are killed with SIGKILL", { timeout: 90_000 }, async () => {
+    emulator.addApplication({
+      clientId: reportsApi.clientId,
+      homeTenant: ids.tenantId,
+      identifierUris: [reportsApi.uri],
+      appRoles: [{ value: "Reports.Read.All", id: "d3e4f5a6-b7c8-4d9e-8f1a-2b3c4d5e6f7a", description: "Read all reports" }],
+    });
+    emulator.grant({ tenant: ids.tenantId, clientId: ids.daemonClientId, resource: reportsApi.uri, roles: ["Reports.Read.All"] });
+    const resources = [ids.apiIdentifierUri, reportsApi.uri];
+    const scopes = resources.map((resource) => `${resource}/.default`);
+    const script = fileURLToPath(new URL("./fixtures/refreshing-client.ts", import.meta.url));
+    const args = [emulator.authority(ids.tenantId), ids.daemonClientId, scopes.join(","), directory];
+    for (let round = 0; round < 3; round++) {
+      // Two daemons rewrite both entries at once; each dies at its own random moment.
+      const children = [0, 1].map(() => startNode(script, args, { env: { TEST_CLIENT_SECRET: ids.daemonClientSecret } }));
+      await Promise.all(children.map((child) => child.waitForOutput("ready")));
+      await Promise.all(children.map((child) => killAtRandomPoint(child, 150)));
+      for (const [index, scope] of scopes.entries()) {
+        const result = await acquireCold(scope);
+        expect(result.source, `${scope} after kill round ${round}`).toBe("shared-cache");
+        await expectValidEmulatorToken(result.accessToken, expected());
+        expect(audienceOf(result.accessToken), `${scope} after kill round ${round}`).toBe(resources[index]);
+      }
     }
   });
 });

@@ -5,11 +5,36 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runNodeProcesses, startNode } from "@daemon-auth/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { TokenCacheStore } from "@daemon-auth/core";
 import { createFileCache } from "../src/index.js";
-import { isIntact } from "./fixtures/values.js";
+import { killAtRandomPoint } from "./fixtures/kill.js";
+import { belongsTo, isIntact, sampleKeys } from "./fixtures/values.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 let directory: string;
+const KEYS = 8;
+
+/** Raw files first: besides whole JSON entries there may only be temporary files of killed writers. */
+function expectOnlyWholeEntries(context: string): void {
+  for (const name of readdirSync(directory)) {
+    expect(name, context).toMatch(/^[0-9a-f]{64}\.json(\.[0-9a-f]{16}\.tmp)?$/);
+    if (name.endsWith(".json")) {
+      expect(() => JSON.parse(readFileSync(join(directory, name), "utf8")) as unknown, `${name} ${context}`).not.toThrow();
+    }
+  }
+}
+
+/** Every key reads as a miss or as an intact value written under that very key. */
+async function expectEveryKeyAbsentOrOwn(store: TokenCacheStore, context: string): Promise<number> {
+  let present = 0;
+  for (const key of sampleKeys(KEYS)) {
+    const value = await store.get(key);
+    if (value === undefined) continue;
+    present++;
+    expect(belongsTo(value, key), `${key} ${context}`).toBe(true);
+  }
+  return present;
+}
 
 beforeEach(() => {
   directory = mkdtempSync(join(tmpdir(), "daemon-auth-file-mp-"));
@@ -38,9 +63,7 @@ describe("createFileCache across processes", () => {
     for (const [round, encryptionKey] of [undefined, undefined, undefined, key, key, key].entries()) {
       const child = startNode(fixture("crash-writer.ts"), [directory, `c${round}`, ...(encryptionKey ? [encryptionKey] : [])]);
       await child.waitForOutput("ready");
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
-      child.kill("SIGKILL");
-      expect((await child.exited).signal).toBe("SIGKILL");
+      await killAtRandomPoint(child, 100);
 
       // First the raw files: anything besides whole entries must be a temporary file.
       for (const name of readdirSync(directory)) {
@@ -54,6 +77,41 @@ describe("createFileCache across processes", () => {
         const value = await store.get(`key-${index}`);
         if (value !== undefined) expect(isIntact(value), `key-${index} after kill #${round}`).toBe(true);
       }
+    }
+  });
+
+  it("never serves a value under another key while several processes write and read many keys", { timeout: 60_000 }, async () => {
+    const results = await runNodeProcesses(4, fixture("keyed-writer.ts"), (index) => [directory, `w${index}`, String(KEYS), "120"], {
+      timeoutMs: 60_000,
+    });
+    let reads = 0;
+    for (const result of results) {
+      expect(result.code, result.stderr).toBe(0);
+      const report = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "") as { reads: number; wrong: number };
+      expect(report.wrong).toBe(0);
+      reads += report.reads;
+    }
+    expect(reads).toBeGreaterThan(0);
+    expectOnlyWholeEntries("after the writers finished");
+    expect(await expectEveryKeyAbsentOrOwn(createFileCache({ directory }), "after the writers finished")).toBe(KEYS);
+  });
+
+  it("keeps every key absent or holding its own value when concurrent writers are killed with SIGKILL at random points", { timeout: 90_000 }, async () => {
+    const encryptionKey = randomBytes(32).toString("base64");
+    for (const [round, encrypted] of [false, false, true, true].entries()) {
+      const extra = encrypted ? [encryptionKey] : [];
+      const writers = Array.from({ length: 3 }, (_, index) =>
+        startNode(fixture("keyed-writer.ts"), [directory, `r${round}w${index}`, String(KEYS), "", ...extra]),
+      );
+      await Promise.all(writers.map((writer) => writer.waitForOutput("ready")));
+      // Each writer dies at its own random moment.
+      await Promise.all(writers.map((writer) => killAtRandomPoint(writer, 150)));
+      const context = `after kill round ${round}`;
+      expectOnlyWholeEntries(context);
+      const store = createFileCache({ directory, ...(encrypted ? { encryptionKey } : {}) });
+      const present = await expectEveryKeyAbsentOrOwn(store, context);
+      // Encrypted rounds read plaintext entries of earlier rounds as misses; the first plain round wrote some.
+      if (round === 0) expect(present).toBeGreaterThan(0);
     }
   });
 

@@ -159,8 +159,15 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
    * Runs one command within the store's deadline. Connection failures and timeouts
    * become a CacheError here; Redis's own error replies pass through for the caller to
    * interpret (WRONGTYPE is a miss, a missing PXAT means an old server).
+   *
+   * A command that missed the deadline is still on the wire and a slow Redis carries it
+   * out later: `late` receives that answer, so the caller can undo what it no longer wants.
    */
-  const run = async <T>(operation: string, command: (redis: RedisClient) => Promise<T>): Promise<T> => {
+  const run = async <T>(
+    operation: string,
+    command: (redis: RedisClient) => Promise<T>,
+    late?: (answer: T) => void,
+  ): Promise<T> => {
     const redis = await ready();
     const pending = command(redis);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -173,8 +180,10 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
     try {
       return await Promise.race([pending, deadline]);
     } catch (error) {
-      pending.catch(() => undefined);
-      if (error instanceof CacheError) throw error;
+      if (error instanceof CacheError) {
+        pending.then(late, () => undefined);
+        throw error;
+      }
       if (isReplyError(error)) throw error;
       lastError = error;
       throw unavailable(`${operation} failed${describeError(error)}`, error);
@@ -239,8 +248,21 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
       }
       const redisKey = lockKey(key);
       const owner = randomBytes(16).toString("base64url");
-      const taken = await run("SET NX", (redis) =>
-        redis.set(redisKey, owner, "PX", Math.ceil(lockOptions.ttlMs), "NX"),
+      const releaseOwn = async (): Promise<void> => {
+        try {
+          await run("EVAL", (redis) => redis.eval(RELEASE_SCRIPT, 1, redisKey, owner));
+        } catch {
+          // The lock expires by itself after ttlMs; a failed release only delays the next holder.
+        }
+      };
+      const taken = await run(
+        "SET NX",
+        (redis) => redis.set(redisKey, owner, "PX", Math.ceil(lockOptions.ttlMs), "NX"),
+        // Our caller gave up and fetches without the lock: a lock a slow Redis grants
+        // afterwards would only make every other process wait out its ttl.
+        (late) => {
+          if (late === "OK") void releaseOwn();
+        },
       ).catch(rethrowRefused("SET NX"));
       if (taken !== "OK") return undefined;
       let released = false;
@@ -249,11 +271,7 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
           async release() {
             if (released) return;
             released = true;
-            try {
-              await run("EVAL", (redis) => redis.eval(RELEASE_SCRIPT, 1, redisKey, owner));
-            } catch {
-              // The lock expires by itself after ttlMs; a failed release only delays the next holder.
-            }
+            await releaseOwn();
           },
         },
         "RedisStoreLock",

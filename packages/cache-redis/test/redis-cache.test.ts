@@ -219,6 +219,30 @@ describe("createRedisCache: failures", () => {
     }
   });
 
+  it("releases a lock that a slow Redis grants after lock() gave up, so no process waits out its ttl", async () => {
+    const own = await startRedisServer();
+    try {
+      const prefix = `t-${randomUUID()}:`;
+      const slow = createRedisCache({ url: own.url, keyPrefix: prefix, commandTimeoutMs: 200 });
+      const other = createRedisCache({ url: own.url, keyPrefix: prefix });
+      stores.push(slow, other);
+      await slow.get("connect");
+      // Longer than the store's deadline: the SET NX waits in Redis and is carried out late.
+      await own.command("CLIENT", "PAUSE", "1000", "ALL");
+      await expect(slow.lock!("k", { ttlMs: 60_000 })).rejects.toBeInstanceOf(CacheError);
+      const evalCalls = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(String(await own.command("INFO", "commandstats")))?.[1] ?? 0);
+      const deadline = Date.now() + 10_000;
+      while ((await evalCalls()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await evalCalls()).toBe(1);
+      expect(await own.command("EXISTS", `${prefix}lock:k`)).toBe(0);
+      const lock = await other.lock!("k", { ttlMs: 60_000 });
+      expect(lock).toBeDefined();
+      await lock?.release();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("reports a refused write (maxmemory) as a CacheError that says what to check", async () => {
     const own = await startRedisServer({ args: ["--maxmemory", "1", "--maxmemory-policy", "noeviction"] });
     try {
