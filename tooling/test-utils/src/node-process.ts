@@ -22,6 +22,11 @@ export interface NodeProcessOptions {
    * @default 20000
    */
   timeoutMs?: number;
+  /**
+   * Written to the child's stdin, which is then closed.
+   * @default stdin reads nothing (it is not connected)
+   */
+  input?: string;
 }
 
 /** How a child process ended and what it printed. */
@@ -101,8 +106,9 @@ export function startNode(script: string, args: readonly string[] = [], options:
     cwd: options.cwd ?? process.cwd(),
     env,
     // fd 3 only serves PARENT_GUARD: the kernel closes it when this process dies.
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe", "pipe"],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
   live.add(child);
   let stdout = "";
   let stderr = "";
