@@ -1,0 +1,4 @@
+// `pnpm start`: the daemon with the configuration of this process's environment.
+import { main } from "./main.js";
+
+process.exitCode = await main();
