@@ -1,3 +1,4 @@
+import { ClientSecretCredential } from "@azure/identity";
 import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { createDaemonClient, type DaemonClient } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
@@ -44,4 +45,16 @@ export function msalClient(network: FakeNetwork): ConfidentialClientApplication 
 /** msal-node's per-request authority for tenant `tenant`. */
 export function msalAuthority(tenant: string): string {
   return `https://login.microsoftonline.com/${tenant}`;
+}
+
+/**
+ * An @azure/identity credential whose token endpoint is the fake network; any tenant may be
+ * asked for per request, as a multi-tenant daemon does.
+ */
+export function identityCredential(network: FakeNetwork): ClientSecretCredential {
+  return new ClientSecretCredential(BENCH_IDS.tenantId, BENCH_IDS.clientId, BENCH_IDS.secret, {
+    httpClient: network.httpClient,
+    additionallyAllowedTenants: ["*"],
+    retryOptions: { maxRetries: 0 },
+  });
 }

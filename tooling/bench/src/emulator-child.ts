@@ -1,6 +1,6 @@
 import { measureAgainstEmulator } from "./emulator-throughput.js";
 
-const [authority, duration] = process.argv.slice(2);
-if (authority === undefined) throw new Error("Usage: emulator-child.js <authority> [durationMs]");
-const rates = await measureAgainstEmulator(authority, Number(duration ?? 3000));
+const [authority, caPath, duration, slices] = process.argv.slice(2);
+if (authority === undefined || caPath === undefined) throw new Error("Usage: emulator-child.js <authority> <ca file> [durationMs] [slices]");
+const rates = await measureAgainstEmulator(authority, caPath, Number(duration ?? 3000), Number(slices ?? 3));
 process.stdout.write(JSON.stringify(rates));

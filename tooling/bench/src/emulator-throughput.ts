@@ -1,75 +1,134 @@
-import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
-import { createDaemonClient } from "@daemon-auth/core";
+import { createDaemonClient, type DaemonClient } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
 import { demoEmulatorConfig, demoEmulatorIdentities, startEmulator } from "@daemon-auth/emulator";
+import { createUndiciTransport } from "@daemon-auth/http-undici";
+import { startNode } from "@daemon-auth/test-utils";
+import { Agent, request } from "undici";
+import { median } from "./measure.js";
 import type { Figure } from "./scenarios.js";
 
 const ids = demoEmulatorIdentities;
+/** Requests kept in flight by the concurrent runs. */
+export const IN_FLIGHT = 50;
 
-/** Sequential token requests per second for `durationMs`, after a short warm-up. */
-async function requestsPerSecond(durationMs: number, call: () => Promise<unknown>): Promise<number> {
+/** Token requests per second from `workers` loops of `call` for `durationMs`, after a short warm-up. */
+async function requestsPerSecond(durationMs: number, workers: number, call: (worker: number) => Promise<unknown>): Promise<number> {
+  const loop = async (worker: number, until: number, counted: boolean): Promise<number> => {
+    let count = 0;
+    while (performance.now() < until) {
+      await call(worker);
+      if (counted) count += 1;
+    }
+    return count;
+  };
   const warmUpEnd = performance.now() + Math.min(300, durationMs / 5);
-  while (performance.now() < warmUpEnd) await call();
+  await Promise.all(Array.from({ length: workers }, (_, w) => loop(w, warmUpEnd, false)));
   const start = performance.now();
-  let count = 0;
-  while (performance.now() - start < durationMs) {
-    await call();
-    count += 1;
-  }
-  return count / ((performance.now() - start) / 1000);
+  const counts = await Promise.all(Array.from({ length: workers }, (_, w) => loop(w, start + durationMs, true)));
+  return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
+}
+
+/** Rates of one run, sequential and with {@link IN_FLIGHT} requests in flight. */
+export interface ThroughputRates {
+  readonly floor: readonly [number, number];
+  readonly ours: readonly [number, number];
+  readonly msal: readonly [number, number];
 }
 
 /**
- * The child half: both libraries against the emulator at `authority`, each with its own
- * default HTTP stack. Runs in a child so `NODE_EXTRA_CA_CERTS` (read at start-up only)
- * can trust the emulator's CA, which msal-node's default client needs for HTTPS.
+ * The child half: a bare undici loop (the floor), daemon-auth over `@daemon-auth/http-undici`
+ * and msal-node with its default HTTP stack, against the emulator at `authority`. Runs in a
+ * child so `NODE_EXTRA_CA_CERTS` (read at start-up only) makes msal-node trust the emulator's CA.
  */
-export async function measureAgainstEmulator(authority: string, durationMs: number): Promise<{ ours: number; msal: number }> {
-  const ours = createDaemonClient({ authority, clientId: ids.daemonClientId, credential: clientSecret(ids.daemonClientSecret) });
+export async function measureAgainstEmulator(authority: string, caPath: string, durationMs: number, slices: number): Promise<ThroughputRates> {
+  const ca = readFileSync(caPath, "utf8");
+  const tokenUrl = `${authority}/oauth2/v2.0/token`;
+  // The same form daemon-auth and msal-node send for a client secret.
+  const body = new URLSearchParams({
+    grant_type: "client_credentials",
+    scope: ids.apiScope,
+    client_id: ids.daemonClientId,
+    client_secret: ids.daemonClientSecret,
+  }).toString();
+  const agent = new Agent({ connect: { ca } });
+  const floorCall = async (): Promise<void> => {
+    const response = await request(tokenUrl, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/x-www-form-urlencoded;charset=utf-8", accept: "application/json" },
+      dispatcher: agent,
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`The emulator answered ${String(response.statusCode)}: ${text.slice(0, 200)}`);
+  };
+  const transport = createUndiciTransport({ ca });
+  // A forced refresh of one key is shared by concurrent callers, by design: each worker has its own client.
+  const ours: DaemonClient[] = Array.from({ length: IN_FLIGHT }, () =>
+    createDaemonClient({ authority, clientId: ids.daemonClientId, credential: clientSecret(ids.daemonClientSecret), transport }),
+  );
   const msal = new ConfidentialClientApplication({
     auth: { clientId: ids.daemonClientId, clientSecret: ids.daemonClientSecret, authority, knownAuthorities: [new URL(authority).host] },
     system: { loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false } },
   });
+  const oursCall = (worker: number) => (ours[worker] as DaemonClient).acquireTokenForClient({ scopes: [ids.apiScope], forceRefresh: true });
+  const msalCall = () => msal.acquireTokenByClientCredential({ scopes: [ids.apiScope], skipCache: true });
   try {
-    const oursRate = await requestsPerSecond(durationMs, () => ours.acquireTokenForClient({ scopes: [ids.apiScope], forceRefresh: true }));
-    const msalRate = await requestsPerSecond(durationMs, () => msal.acquireTokenByClientCredential({ scopes: [ids.apiScope], skipCache: true }));
-    return { ours: oursRate, msal: msalRate };
+    // The libraries take turns in short slices, so a change in the machine's load hits each alike.
+    const calls = { floor: floorCall, ours: oursCall, msal: msalCall };
+    const runs = { floor: [[], []], ours: [[], []], msal: [[], []] } as Record<keyof typeof calls, [number[], number[]]>;
+    const sliceMs = durationMs / slices;
+    for (let slice = 0; slice < slices; slice++) {
+      for (const name of ["floor", "ours", "msal"] as const) {
+        runs[name][0].push(await requestsPerSecond(sliceMs, 1, calls[name]));
+        runs[name][1].push(await requestsPerSecond(sliceMs, IN_FLIGHT, calls[name]));
+      }
+    }
+    const medians = (name: keyof typeof calls): readonly [number, number] => [median(runs[name][0]), median(runs[name][1])];
+    return { floor: medians("floor"), ours: medians("ours"), msal: medians("msal") };
   } finally {
-    await ours.dispose();
+    await Promise.all(ours.map((client) => client.dispose()));
+    await transport.dispose();
+    await agent.close();
   }
 }
 
 /**
  * Scenario 4: token requests per second to the emulator over loopback HTTPS with the cache
- * bypassed. HTTPS, not HTTP, because msal-node refuses an `http:` authority.
+ * bypassed, beside the floor. HTTPS, not HTTP, because msal-node refuses an `http:` authority.
  */
-export async function emulatorThroughput(durationMs: number): Promise<Figure> {
+export async function emulatorThroughput(durationMs: number, slices: number): Promise<Figure[]> {
   const emulator = await startEmulator({ https: true, config: demoEmulatorConfig() });
   try {
     const caPath = emulator.caCertificatePath;
     if (caPath === undefined) throw new Error("The HTTPS emulator gave no CA file; the emulator package changed.");
-    const child = fileURLToPath(new URL("./emulator-child.js", import.meta.url));
-    const output = await new Promise<string>((resolve, reject) => {
-      const process_ = spawn(process.execPath, [child, emulator.authority(ids.tenantId), String(durationMs)], {
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath },
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      let text = "";
-      process_.stdout.setEncoding("utf8");
-      process_.stdout.on("data", (chunk: string) => (text += chunk));
-      process_.on("error", reject);
-      process_.on("close", (code) => (code === 0 ? resolve(text) : reject(new Error(`The emulator benchmark child exited with ${String(code)}.`))));
+    // Beside this module: .ts when run from sources (the smoke test), .js from dist.
+    const script = fileURLToPath(new URL(`./emulator-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+    const child = startNode(script, [emulator.authority(ids.tenantId), caPath, String(durationMs), String(slices)], {
+      env: { NODE_EXTRA_CA_CERTS: caPath },
+      timeoutMs: 60_000 + durationMs * 12,
     });
-    const rates = JSON.parse(output) as { ours: number; msal: number };
-    return {
-      scenario: "emulator, loopback HTTPS, cache bypassed",
-      unit: "requests/s",
-      ours: rates.ours,
-      msal: rates.msal,
-      note: "higher is better; ratio > 1 means daemon-auth is faster",
-    };
+    const result = await child.exited;
+    if (result.code !== 0) throw new Error(`The emulator benchmark child exited with ${String(result.code)}: ${result.stderr.slice(-2000)}`);
+    const output = result.stdout;
+    const rates = JSON.parse(output) as ThroughputRates;
+    return (["sequential", `${String(IN_FLIGHT)} in flight`] as const).map((mode, i) => {
+      const floor = rates.floor[i] ?? Number.NaN;
+      const ours = rates.ours[i] ?? Number.NaN;
+      return {
+        scenario: `emulator, loopback HTTPS, cache bypassed, ${mode}`,
+        unit: "requests/s",
+        ours,
+        msal: rates.msal[i],
+        identity: undefined,
+        higherIsBetter: true,
+        floor,
+        note: `floor (bare undici loop) ${floor.toFixed(0)}/s: daemon-auth at ${(ours / floor).toFixed(2)}× floor; @azure/identity has no cache bypass`,
+      };
+    });
   } finally {
     await emulator.close();
   }

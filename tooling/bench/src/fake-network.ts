@@ -1,3 +1,4 @@
+import type { ClientSecretCredentialOptions } from "@azure/identity";
 import type { INetworkModule, NetworkResponse } from "@azure/msal-node";
 import type { HttpTransport } from "@daemon-auth/core";
 
@@ -7,6 +8,8 @@ export interface FakeNetwork {
   readonly transport: HttpTransport;
   /** For msal-node: `system.networkClient`. */
   readonly networkClient: INetworkModule;
+  /** For @azure/identity: the pipeline's `httpClient`. */
+  readonly httpClient: PipelineHttpClient;
   /** POSTs to a token endpoint so far (both clients). */
   readonly tokenRequests: number;
   /** Sets the counter back to zero. */
@@ -20,9 +23,37 @@ export interface FakeNetworkOptions {
    * @default 0
    */
   latencyMs?: number;
+  /**
+   * `refresh_in` of each token, in seconds, so the clients' proactive refresh comes due.
+   * @default none
+   */
+  refreshInSeconds?: number;
 }
 
-const TOKEN_BODY = { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: "bench-access-token" };
+/** The Azure SDK's `HttpClient`, as @azure/identity takes it. */
+export type PipelineHttpClient = NonNullable<ClientSecretCredentialOptions["httpClient"]>;
+type PipelineResponse = Awaited<ReturnType<PipelineHttpClient["sendRequest"]>>;
+
+/** A JSON response as the Azure SDK pipeline hands it on. */
+function pipelineResponse(request: PipelineResponse["request"], body: unknown): PipelineResponse {
+  const headers = new Map([["content-type", "application/json"]]);
+  return {
+    request,
+    status: 200,
+    bodyAsText: JSON.stringify(body),
+    headers: {
+      get: (name) => headers.get(name.toLowerCase()),
+      has: (name) => headers.has(name.toLowerCase()),
+      set: (name, value) => void headers.set(name.toLowerCase(), String(value)),
+      delete: (name) => void headers.delete(name.toLowerCase()),
+      toJSON: () => Object.fromEntries(headers),
+      [Symbol.iterator]: () => headers.entries(),
+    },
+  };
+}
+
+/** The access token every fake response carries: 1,200 bytes, about the size of an Entra app token. */
+export const BENCH_ACCESS_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.".padEnd(1_200, "x");
 
 function tenantOf(url: string): string {
   return new URL(url).pathname.split("/")[1] ?? "common";
@@ -60,6 +91,16 @@ export function authorityMetadata(tenant: string): string {
 /** Creates a {@link FakeNetwork}: no socket is opened. */
 export function createFakeNetwork(options: FakeNetworkOptions = {}): FakeNetwork {
   const latencyMs = options.latencyMs ?? 0;
+  const tokenBody = {
+    token_type: "Bearer",
+    expires_in: 3599,
+    ext_expires_in: 3599,
+    access_token: BENCH_ACCESS_TOKEN,
+    ...(options.refreshInSeconds === undefined ? {} : { refresh_in: options.refreshInSeconds }),
+  };
+  const tokenJson = JSON.stringify(tokenBody);
+  const discovery = (url: string): unknown =>
+    url.includes("/discovery/instance") ? JSON.parse(CLOUD_DISCOVERY_METADATA) : openIdConfiguration(tenantOf(url));
   let tokenRequests = 0;
   const delay = (): Promise<void> =>
     latencyMs > 0 ? new Promise((resolve) => setTimeout(resolve, latencyMs)) : Promise.resolve();
@@ -67,26 +108,36 @@ export function createFakeNetwork(options: FakeNetworkOptions = {}): FakeNetwork
   const transport: HttpTransport = async (url, init) => {
     if (init.method === "POST") tokenRequests += 1;
     await delay();
-    const body = init.method === "POST" ? TOKEN_BODY : openIdConfiguration(tenantOf(url));
+    const body = init.method === "POST" ? tokenBody : openIdConfiguration(tenantOf(url));
     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
   };
 
   const networkClient: INetworkModule = {
     async sendGetRequestAsync<T>(url: string): Promise<NetworkResponse<T>> {
       // Per-request authorities make msal-node discover each tenant once.
-      const body: unknown = url.includes("/discovery/instance") ? JSON.parse(CLOUD_DISCOVERY_METADATA) : openIdConfiguration(tenantOf(url));
-      return Promise.resolve({ headers: {}, body: body as T, status: 200 });
+      return Promise.resolve({ headers: {}, body: discovery(url) as T, status: 200 });
     },
     async sendPostRequestAsync<T>(): Promise<NetworkResponse<T>> {
       tokenRequests += 1;
       await delay();
-      return { headers: {}, body: { ...TOKEN_BODY } as T, status: 200 };
+      // Parsed per response, as msal-node's own network client does: each token its own string.
+      return { headers: {}, body: JSON.parse(tokenJson) as T, status: 200 };
+    },
+  };
+
+  const httpClient: PipelineHttpClient = {
+    async sendRequest(request) {
+      if (request.method !== "POST") return pipelineResponse(request, discovery(request.url));
+      tokenRequests += 1;
+      await delay();
+      return pipelineResponse(request, tokenBody);
     },
   };
 
   return {
     transport,
     networkClient,
+    httpClient,
     get tokenRequests() {
       return tokenRequests;
     },

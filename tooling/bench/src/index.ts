@@ -1,3 +1,3 @@
 export { runBenchmarks, formatReport, ratio, type BenchReport, type TargetCheck } from "./bench.js";
-export { DEFAULT_SIZES, type BenchSizes, type Figure } from "./scenarios.js";
+export { DEFAULT_SIZES, INCUMBENTS, type BenchSizes, type Figure, type Incumbent } from "./scenarios.js";
 export { createFakeNetwork, type FakeNetwork, type FakeNetworkOptions } from "./fake-network.js";

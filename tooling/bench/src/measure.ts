@@ -6,6 +6,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
 }
 
+/** The `q` quantile (0…1) of a non-empty list, nearest rank. */
+export function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+}
+
 /** Collects garbage between runs when node runs with `--expose-gc`, so one run's garbage is not billed to the next. */
 export function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
