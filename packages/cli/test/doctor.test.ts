@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSelfSignedCertificate, demoEmulatorConfig, demoEmulatorIdentities as ids, startEmulator, type Emulator, type GeneratedCertificate } from "@daemon-auth/emulator";
@@ -128,4 +130,73 @@ describe("daemon-auth doctor", () => {
     });
     expect(doctorCheck(run.stdout, "configuration")).toContain("missing --tenant (or AZURE_TENANT_ID); --client-id (or AZURE_CLIENT_ID)");
   });
+
+  it("prints a server's trace id and description with core's echo redaction: an echoed secret never reaches the report", async () => {
+    const tenantGuid = "44444444-4444-4444-4444-444444444444";
+    const echoing = await listen((request, body, response) => {
+      const url = `http://127.0.0.1:${(echoing.address() as AddressInfo).port}`;
+      response.setHeader("content-type", "application/json");
+      if (request.method === "GET" && request.url?.endsWith("/.well-known/openid-configuration")) {
+        response.end(JSON.stringify({ issuer: `${url}/${tenantGuid}/v2.0`, token_endpoint: `${url}/${tenantGuid}/oauth2/v2.0/token` }));
+        return;
+      }
+      if (request.method === "GET") {
+        response.statusCode = 405;
+        response.end(JSON.stringify({ error: "invalid_request" }));
+        return;
+      }
+      const secret = new URLSearchParams(body).get("client_secret") ?? "";
+      response.statusCode = 401;
+      response.end(
+        JSON.stringify({
+          error: "invalid_client",
+          error_description: `Bad secret ${secret} in ${body}`,
+          trace_id: secret,
+          correlation_id: `corr-${secret}`,
+        }),
+      );
+    });
+    try {
+      const environment = { ...demoEnvironment(emulator), AZURE_AUTHORITY_HOST: `http://127.0.0.1:${(echoing.address() as AddressInfo).port}` };
+      const run = await daemonAuth(["doctor", "--scope", SCOPE], { env: environment });
+      expect(run.code).toBe(1);
+      expect(doctorStatuses(run.stdout)).toMatchObject({ tenant: "PASS", token: "FAIL" });
+      const check = doctorCheck(run.stdout, "token");
+      expect(check).toMatch(/^FAIL {2}token {11}the token endpoint refused: invalid_client, HTTP 401\n/);
+      expect(check).toContain("fix: Check the client id and the client credential.");
+      expect(run.stdout + run.stderr).not.toContain(ids.daemonClientSecret);
+      expect(run.stdout + run.stderr).not.toContain(encodeURIComponent(ids.daemonClientSecret));
+    } finally {
+      await new Promise((resolve) => echoing.close(resolve));
+    }
+  });
+
+  it("refuses a tenant document reached through a redirect, naming only the target host", async () => {
+    const redirecting = await listen((_request, _body, response) => {
+      response.writeHead(302, { location: "http://127.0.0.2:9/steal?token=x" }).end();
+    });
+    try {
+      const environment = { ...demoEnvironment(emulator), AZURE_AUTHORITY_HOST: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}` };
+      const run = await daemonAuth(["doctor", "--scope", SCOPE], { env: environment });
+      expect(run.code).toBe(1);
+      const check = doctorCheck(run.stdout, "tenant");
+      expect(check).toMatch(/^FAIL {2}tenant {10}.*redirect \(HTTP 302\) to host '127\.0\.0\.2:9'/);
+      expect(check).not.toContain("steal");
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
+  });
 });
+
+/** A loopback HTTP server answering with `handle`, given the request body as text. */
+async function listen(
+  handle: (request: IncomingMessage, body: string, response: ServerResponse) => void,
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => handle(request, Buffer.concat(chunks).toString("utf8"), response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}

@@ -26,6 +26,12 @@ export interface StoreLockOptions {
  * - `set` with an `expiresAt` that has already passed is accepted and stores nothing;
  * - keys may contain any characters; stores must not let a key escape their namespace;
  * - `dispose` may be called more than once.
+ *
+ * Core's side of the contract: keys are `authority|clientId|tenant|scopes` with `|` and
+ * `%` percent-encoded inside each part, so distinct identities never share a key; every
+ * entry also names its identity and is read as a miss when it is not the one asked for;
+ * and every call gets a deadline (`storeTimeoutMs`), after which the store counts as
+ * failing for that call and the token endpoint answers.
  */
 export interface TokenCacheStore {
   /** A short name for logs, e.g. `"redis"`. */

@@ -36,7 +36,9 @@ export interface DaemonClientOptions {
    */
   credential: ClientCredential | readonly ClientCredential[];
   /**
-   * How a client secret is sent.
+   * How a client secret is sent. When not set, a generic issuer whose discovery
+   * document lists `client_secret_basic` but not `client_secret_post` in
+   * `token_endpoint_auth_methods_supported` gets `client_secret_basic`.
    * @default "client_secret_post"
    */
   tokenEndpointAuthMethod?: "client_secret_post" | "client_secret_basic";
@@ -55,6 +57,21 @@ export interface DaemonClientOptions {
    * @default 300000 (5 minutes)
    */
   expiryMarginMs?: number;
+  /**
+   * The longest lifetime believed from a server's `expires_in`, in milliseconds: a
+   * token that claims to live longer is treated as expiring after this, so a broken or
+   * hostile server cannot plant a token that is served forever.
+   * @default 86400000 (24 hours)
+   */
+  maxTokenLifetimeMs?: number;
+  /**
+   * How long one call to the `cache` store (get, set, lock, release) may take, in
+   * milliseconds. Past it the store counts as failing for that call (logged once until
+   * it recovers) and the acquisition goes on through the network, so a hung store
+   * cannot hang the client.
+   * @default 2000
+   */
+  storeTimeoutMs?: number;
   /**
    * Timeout of one token endpoint attempt, in milliseconds.
    * @default 10000

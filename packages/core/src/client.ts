@@ -14,6 +14,7 @@ import {
 } from "./credential.js";
 import { systemClock, type Clock, type Logger, type TelemetryHooks } from "./environment.js";
 import {
+  CacheError,
   ConfigurationError,
   CredentialError,
   DaemonAuthError,
@@ -29,11 +30,14 @@ import { entraTokenEndpoint, requestTenant, resolveAuthority, type Authority } f
 import {
   createCachedToken,
   deserializeToken,
+  keyPrefix,
   scopeKey,
   serializeToken,
+  tokenCacheKey,
   TokenIndex,
   toResult,
   type CachedToken,
+  type LifetimePolicy,
 } from "./lib/cached-token.js";
 import { discoverMetadata, type ServerMetadata } from "./lib/discovery.js";
 import { raceAbort, sleep } from "./lib/http.js";
@@ -47,6 +51,10 @@ const DEFAULTS = {
   requestTimeoutMs: 10_000,
   maxCachedTokens: 100_000,
   errorCacheMs: 30_000,
+  maxTokenLifetimeMs: 24 * 60 * 60_000,
+  // Above cache-redis' own 500 ms command timeout, so a store's own, more precise error
+  // wins; short enough that a hung store costs a cold acquisition little.
+  storeTimeoutMs: 2_000,
   retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 10_000 },
 } as const;
 /**
@@ -59,6 +67,38 @@ const REFRESH_PAUSE_MS = { min: 1_000, max: 30_000 } as const;
 const LOOP_DETECTED = 50196;
 /** How often a process waiting on another's refresh lock looks at the shared store. */
 const LOCK_POLL_MS = { first: 20, max: 250 } as const;
+
+/**
+ * Every option {@link createDaemonClient} knows. `satisfies` makes the compiler refuse
+ * this list when an option is added to {@link DaemonClientOptions} and not here.
+ */
+const KNOWN_OPTIONS = {
+  authority: true,
+  tenantId: true,
+  cloud: true,
+  authorityHost: true,
+  issuer: true,
+  clientId: true,
+  credential: true,
+  tokenEndpointAuthMethod: true,
+  cache: true,
+  transport: true,
+  clock: true,
+  logger: true,
+  telemetry: true,
+  expiryMarginMs: true,
+  maxTokenLifetimeMs: true,
+  storeTimeoutMs: true,
+  requestTimeoutMs: true,
+  retry: true,
+  maxCachedTokens: true,
+  errorCacheMs: true,
+} as const satisfies Record<keyof DaemonClientOptions, true>;
+
+const KNOWN_RETRY_OPTIONS = { maxAttempts: true, baseDelayMs: true, maxDelayMs: true } as const satisfies Record<
+  keyof RetryOptions,
+  true
+>;
 
 /**
  * Creates a confidential client for the OAuth 2.0 client credentials grant.
@@ -81,6 +121,8 @@ export function createDaemonClient(options: DaemonClientOptions): DaemonClient {
   if (options === null || typeof options !== "object") {
     throw new ConfigurationError("createDaemonClient needs an options object: { tenantId, clientId, credential }.");
   }
+  // A misspelt option (expiryMarginMS) would otherwise be ignored without a word.
+  checkKnownKeys(options, KNOWN_OPTIONS, "");
   return new ConfidentialClient(options);
 }
 
@@ -103,12 +145,16 @@ class ConfidentialClient implements DaemonClient {
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
   private readonly telemetry: TelemetryHooks | undefined;
-  private readonly basicAuth: boolean;
-  private readonly expiryMarginMs: number;
+  /** The method the user chose; `undefined` lets a generic issuer's metadata decide. */
+  private readonly authMethod: "client_secret_post" | "client_secret_basic" | undefined;
+  private readonly lifetimePolicy: LifetimePolicy;
   private readonly errorCacheMs: number;
+  private readonly storeTimeoutMs: number;
+  /** The Entra authority base or the generic issuer: part of every key and every shared entry. */
+  private readonly authorityId: string;
   private readonly endpoint: TokenEndpointSettings;
   private readonly transport: HttpTransport;
-  /** `host|tenant|client|scopes`: the key prefix up to the tenant. */
+  /** `authority|client|`: the key prefix up to the tenant, see {@link tokenCacheKey}. */
   private readonly keyPrefix: string;
   private readonly normalizeScopes: (scopes: readonly string[]) => readonly string[];
 
@@ -133,29 +179,53 @@ class ConfidentialClient implements DaemonClient {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
     this.telemetry = options.telemetry;
-    const method = options.tokenEndpointAuthMethod ?? "client_secret_post";
-    if (method !== "client_secret_post" && method !== "client_secret_basic") {
+    const method = options.tokenEndpointAuthMethod;
+    if (method !== undefined && method !== "client_secret_post" && method !== "client_secret_basic") {
       throw new ConfigurationError(
         `'tokenEndpointAuthMethod' must be "client_secret_post" or "client_secret_basic", not '${printableValue(method)}'.`,
       );
     }
-    this.basicAuth = method === "client_secret_basic";
-    this.expiryMarginMs = checkDuration(options.expiryMarginMs, "expiryMarginMs", DEFAULTS.expiryMarginMs, true);
+    this.authMethod = method;
+    this.lifetimePolicy = {
+      expiryMarginMs: checkDuration(options.expiryMarginMs, "expiryMarginMs", DEFAULTS.expiryMarginMs, true),
+      maxLifetimeMs: checkDuration(options.maxTokenLifetimeMs, "maxTokenLifetimeMs", DEFAULTS.maxTokenLifetimeMs, false),
+    };
     this.index = new TokenIndex(checkCount(options.maxCachedTokens, "maxCachedTokens", DEFAULTS.maxCachedTokens));
     this.errorCacheMs = checkDuration(options.errorCacheMs, "errorCacheMs", DEFAULTS.errorCacheMs, true);
+    this.storeTimeoutMs = checkDuration(options.storeTimeoutMs, "storeTimeoutMs", DEFAULTS.storeTimeoutMs, false);
     this.transport = checkTransport(options.transport);
     this.endpoint = {
       transport: this.transport,
       clock: this.clock,
       logger: this.logger,
-      telemetry: this.telemetry,
+      telemetry: this.guardedTelemetry(),
       timeoutMs: checkDuration(options.requestTimeoutMs, "requestTimeoutMs", DEFAULTS.requestTimeoutMs, false),
       retry: checkRetry(options.retry),
     };
-    const host = this.authority.kind === "entra" ? this.authority.base : this.authority.issuer;
-    this.keyPrefix = `${host}|${this.clientId}|`;
+    this.authorityId = this.authority.kind === "entra" ? this.authority.base : this.authority.issuer;
+    this.keyPrefix = keyPrefix(this.authorityId, this.clientId);
     this.normalizeScopes = this.authority.kind === "entra" ? normalizeEntraScopes : normalizeGenericScopes;
-    redacted(this, `DaemonClient(clientId=${this.clientId}, authority=${host})`);
+    redacted(this, `DaemonClient(clientId=${this.clientId}, authority=${this.authorityId})`);
+  }
+
+  /** `onTokenRequest`, guarded like `onAcquire`: a telemetry bug must not cost the caller its token. */
+  private guardedTelemetry(): TelemetryHooks | undefined {
+    const hooks = this.telemetry;
+    if (hooks?.onTokenRequest === undefined) return undefined;
+    return {
+      onTokenRequest: (event) => {
+        this.callHook("onTokenRequest", () => hooks.onTokenRequest?.(event));
+      },
+    };
+  }
+
+  /** Runs a telemetry hook; one that throws is logged and otherwise ignored. */
+  private callHook(name: keyof TelemetryHooks, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.logger?.warn?.(`daemon-auth: the ${name} telemetry hook threw`, { error: describe(error) });
+    }
   }
 
   acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult> {
@@ -167,16 +237,13 @@ class ConfidentialClient implements DaemonClient {
   private async acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
     const started = performance.now();
     const result = await this.acquire(request);
-    try {
+    this.callHook("onAcquire", () =>
       telemetry.onAcquire?.({
         source: result.source,
         durationMs: performance.now() - started,
         cacheKey: this.tokenKey(result.tenantId, scopeKey(result.scopes)),
-      });
-    } catch (error) {
-      // A telemetry bug must not cost the caller its token.
-      this.logger?.warn?.("daemon-auth: the onAcquire telemetry hook threw", { error: describe(error) });
-    }
+      }),
+    );
     return result;
   }
 
@@ -192,26 +259,29 @@ class ConfidentialClient implements DaemonClient {
       Array.isArray(requested) &&
       requested.length === 1 &&
       typeof requested[0] === "string" &&
+      // A space joins the scopes of one index key ("a b" holds ["a","b"]), so a raw scope
+      // holding one is not a scope: the cold path refuses it, and so must a hit.
+      !requested[0].includes(" ") &&
       (tenantId === undefined || typeof tenantId === "string")
     ) {
-      // Hot path: a tenant and scope are in the index only if they passed validation when
-      // the token was stored, so a hit needs no validation, builds no key and allocates nothing.
+      // Hot path: a tenant and scope are in the index only if they passed validation (and
+      // normalization: a tenant in another case misses here and hits below) when the token
+      // was stored, so a hit needs no validation, builds no key and allocates nothing.
       const hit = this.cachedAnswer(tenantId ?? this.authority.defaultTenant, requested[0]);
       if (hit !== undefined) return hit;
     }
     const scopes = this.normalizeScopes(requested);
     const tenant = requestTenant(this.authority, request.tenantId);
-    const key = this.tokenKey(tenant, scopeKey(scopes));
     if (readCache) {
       const hit = this.cachedAnswer(tenant, scopeKey(scopes));
       if (hit !== undefined) return hit;
     }
-    return this.acquireSlowly(key, tenant, scopes, request);
+    return this.acquireSlowly(this.tokenKey(tenant, scopeKey(scopes)), tenant, scopes, request);
   }
 
-  /** `host|client|tenant|scopes`: the key of flights, pauses and the shared store. */
+  /** The key of flights, pauses and the shared store, see {@link tokenCacheKey}. */
   private tokenKey(tenant: string, scopes: string): string {
-    return `${this.keyPrefix}${tenant}|${scopes}`;
+    return tokenCacheKey(this.keyPrefix, tenant, scopes);
   }
 
   /** The cached answer for a tenant and scope key, starting a background refresh when it is due. */
@@ -375,9 +445,7 @@ class ConfidentialClient implements DaemonClient {
           return await this.fetchAndStore(key, tenant, scopes, undefined, correlationId);
         } finally {
           // A broken store's lock must not turn a token into an error.
-          await Promise.resolve()
-            .then(() => lock?.release())
-            .catch(() => undefined);
+          if (lock !== undefined) await this.storeCall("release", () => lock.release()).catch(() => undefined);
         }
       }
       if (this.clock.now() >= deadline) break;
@@ -421,7 +489,7 @@ class ConfidentialClient implements DaemonClient {
       if (now < paused) throw throttledUntil(paused);
       this.pausedUntil.delete(key);
     }
-    const tokenEndpoint = await this.tokenEndpoint(tenant);
+    const { url: tokenEndpoint, basicAuth } = await this.tokenEndpoint(tenant);
     let rotated = false;
     for (;;) {
       const index = this.activeCredential;
@@ -430,7 +498,7 @@ class ConfidentialClient implements DaemonClient {
         const authentication = await this.authenticate(credential, tokenEndpoint);
         const { response, sentAt } = await postTokenRequest(this.endpoint, {
           url: tokenEndpoint,
-          ...this.buildRequest(authentication, scopes, claims, correlationId),
+          ...this.buildRequest(authentication, basicAuth, scopes, claims, correlationId),
           correlationId,
           signal: this.lifetime.signal,
           onRetryAfter: (until) => this.pausedUntil.set(key, until),
@@ -442,7 +510,7 @@ class ConfidentialClient implements DaemonClient {
             description: credential.description,
           });
         }
-        return createCachedToken(response, sentAt, this.expiryMarginMs, scopes, tenant, correlationId);
+        return createCachedToken(response, sentAt, this.lifetimePolicy, scopes, tenant, correlationId);
       } catch (error) {
         // Retrying makes sense only if something can change: a reloaded or another credential.
         const canRotate = this.credentials.length > 1 || credential.reload !== undefined;
@@ -497,6 +565,7 @@ class ConfidentialClient implements DaemonClient {
 
   private buildRequest(
     authentication: ClientAuthentication,
+    basicAuth: boolean,
     scopes: readonly string[],
     claims: string | undefined,
     correlationId: string,
@@ -513,7 +582,7 @@ class ConfidentialClient implements DaemonClient {
     if (scopes.length > 0) form.set("scope", scopes.join(" "));
     if (claims !== undefined) form.set("claims", claims);
     if ("clientSecret" in authentication) {
-      if (this.basicAuth) {
+      if (basicAuth) {
         // RFC 6749 §2.3.1: both parts form-encoded before Base64.
         const user = encodeURIComponent(this.clientId).replace(/%20/g, "+");
         const password = encodeURIComponent(authentication.clientSecret).replace(/%20/g, "+");
@@ -530,8 +599,11 @@ class ConfidentialClient implements DaemonClient {
     return { headers, body: form.toString() };
   }
 
-  private async tokenEndpoint(tenant: string): Promise<string> {
-    if (this.authority.kind === "entra") return entraTokenEndpoint(this.authority, tenant);
+  /** The token endpoint, and whether a client secret goes in a Basic header there. */
+  private async tokenEndpoint(tenant: string): Promise<{ url: string; basicAuth: boolean }> {
+    if (this.authority.kind === "entra") {
+      return { url: entraTokenEndpoint(this.authority, tenant), basicAuth: this.authMethod === "client_secret_basic" };
+    }
     const issuer = this.authority.issuer;
     // Discovery runs once; a failure is not cached, so the next acquisition retries it.
     this.metadata ??= discoverMetadata(issuer, this.transport, this.endpoint.timeoutMs, this.lifetime.signal).catch(
@@ -540,18 +612,21 @@ class ConfidentialClient implements DaemonClient {
         throw error;
       },
     );
-    return (await this.metadata).tokenEndpoint;
+    const metadata = await this.metadata;
+    return { url: metadata.tokenEndpoint, basicAuth: (this.authMethod ?? preferredAuthMethod(metadata.authMethods)) === "client_secret_basic" };
   }
 
   // The shared store is an optimisation: when it fails, acquisition goes on through the
   // network, and the failure is logged once until the store recovers.
 
   private async storeGet(key: string, tenant: string, scopes: readonly string[]): Promise<CachedToken | undefined> {
+    const store = this.store as TokenCacheStore;
     try {
-      const value = await (this.store as TokenCacheStore).get(key);
+      const value = await this.storeCall("get", () => store.get(key));
       this.storeRecovered();
       if (value === undefined) return undefined;
-      const token = deserializeToken(value, tenant, scopes);
+      // The full identity is compared too: a key is only an address, not a proof of whose token it holds.
+      const token = deserializeToken(value, { authority: this.authorityId, clientId: this.clientId, tenantId: tenant, scopes });
       if (token === undefined) this.logger?.debug?.("daemon-auth: ignoring an unreadable shared cache entry", { tenant });
       return token;
     } catch (error) {
@@ -562,7 +637,8 @@ class ConfidentialClient implements DaemonClient {
 
   private async storeSet(store: TokenCacheStore, key: string, token: CachedToken): Promise<void> {
     try {
-      await store.set(key, serializeToken(token), token.expiresOn);
+      const value = serializeToken(token, this.authorityId, this.clientId);
+      await this.storeCall("set", () => store.set(key, value, token.expiresOn));
       this.storeRecovered();
     } catch (error) {
       this.storeFailed(error);
@@ -575,12 +651,45 @@ class ConfidentialClient implements DaemonClient {
     key: string,
     ttlMs: number,
   ): Promise<StoreLock | undefined | "busy"> {
+    const taking = Promise.resolve().then(() => store.lock(key, { ttlMs }));
     try {
-      return (await store.lock(key, { ttlMs })) ?? "busy";
+      return (await this.storeCall("lock", () => taking)) ?? "busy";
     } catch (error) {
+      // A lock granted after we stopped waiting would block every other process until its ttl.
+      taking.then((late) => late?.release(), () => undefined).catch(() => undefined);
       this.storeFailed(error);
       return undefined;
     }
+  }
+
+  /**
+   * A store call with a deadline: a store that never answers (a dead connection, a FIFO
+   * planted in a cache directory) fails like one that throws, after `storeTimeoutMs`.
+   * A late answer is dropped; a late rejection is handled here, not left unhandled.
+   */
+  private storeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new CacheError(
+            `The ${this.store?.name ?? "token cache"} store did not answer '${operation}' within ${String(this.storeTimeoutMs)} ms ('storeTimeoutMs'); check the store.`,
+          ),
+        );
+      }, this.storeTimeoutMs);
+      Promise.resolve()
+        .then(call)
+        .then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the store's own error, handled by the caller
+            reject(error);
+          },
+        );
+    });
   }
 
   private storeFailed(error: unknown): void {
@@ -597,6 +706,55 @@ class ConfidentialClient implements DaemonClient {
     this.storeHealthy = true;
     this.logger?.info?.("daemon-auth: the shared token cache is available again", { store: this.store?.name });
   }
+}
+
+/**
+ * The client authentication a generic server supports, when the user chose none: Basic
+ * only when the server lists it and not `client_secret_post`, which stays the default
+ * (RFC 8414 §2: an absent list means `client_secret_basic`, but most servers take both,
+ * and the form keeps the secret out of proxies' header logs).
+ */
+function preferredAuthMethod(supported: readonly string[] | undefined): "client_secret_post" | "client_secret_basic" {
+  if (supported === undefined || supported.includes("client_secret_post")) return "client_secret_post";
+  return supported.includes("client_secret_basic") ? "client_secret_basic" : "client_secret_post";
+}
+
+/**
+ * Refuses keys `known` does not list, naming the nearest known one: a misspelt option
+ * would otherwise be ignored and its default used without a word.
+ */
+function checkKnownKeys(options: object, known: Readonly<Record<string, true>>, path: string): void {
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(known, key)) continue;
+    const names = Object.keys(known);
+    let nearest = names[0] ?? "";
+    let best = Number.POSITIVE_INFINITY;
+    for (const name of names) {
+      const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+      if (distance < best) [nearest, best] = [name, distance];
+    }
+    const close = best <= Math.max(2, Math.floor(nearest.length / 3));
+    throw new ConfigurationError(
+      `Unknown option '${path}${printable(key)}' for createDaemonClient` +
+        (close
+          ? `; did you mean '${path}${nearest}'?`
+          : ` (the nearest known option is '${path}${nearest}'); remove it, the known options are: ${names.join(", ")}.`),
+    );
+  }
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function describe(error: unknown): string {
@@ -668,6 +826,7 @@ function checkRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
   if (retry !== undefined && (retry === null || typeof retry !== "object")) {
     throw new ConfigurationError("'retry' must be an object: { maxAttempts, baseDelayMs, maxDelayMs }.");
   }
+  if (retry !== undefined) checkKnownKeys(retry, KNOWN_RETRY_OPTIONS, "retry.");
   return {
     maxAttempts: checkCount(retry?.maxAttempts, "retry.maxAttempts", DEFAULTS.retry.maxAttempts),
     baseDelayMs: checkDuration(retry?.baseDelayMs, "retry.baseDelayMs", DEFAULTS.retry.baseDelayMs, true),

@@ -21,7 +21,10 @@ export interface Logger {
   error?(message: string, fields?: LogFields): void;
 }
 
-/** Telemetry hooks; each is called synchronously and must not throw. */
+/**
+ * Telemetry hooks, each called synchronously. A hook that throws is logged (`warn`)
+ * and otherwise ignored: a telemetry bug never costs the caller its token.
+ */
 export interface TelemetryHooks {
   /** After each token endpoint round trip. */
   onTokenRequest?(event: {

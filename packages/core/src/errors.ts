@@ -6,6 +6,8 @@
  * @see https://learn.microsoft.com/entra/identity-platform/reference-error-codes
  */
 
+import { hasEcho, redactEchoes } from "./redacted.js";
+
 /** The string codes of {@link DaemonAuthError} and its subclasses. */
 export type DaemonAuthErrorCode =
   | "ERR_CONFIGURATION"
@@ -90,7 +92,10 @@ export class ThrottledError extends DaemonAuthError {
   }
 }
 
-/** The fields of an OAuth 2.0 / Entra error response. */
+/**
+ * The fields of an OAuth 2.0 / Entra error response. Every text field goes through the
+ * echo rule of {@link ServerError} before it is kept.
+ */
 export interface ServerErrorDetails {
   /** HTTP status of the response. */
   status: number;
@@ -108,6 +113,13 @@ export interface ServerErrorDetails {
   timestamp?: string | undefined;
   /** Entra `error_uri`. */
   errorUri?: string | undefined;
+  /**
+   * The secret values the request carried (client secret, client assertion, the
+   * `Authorization` header), so that a server echoing them gets them redacted from every
+   * kept field. Not stored.
+   * @default none
+   */
+  sent?: readonly string[] | undefined;
 }
 
 /** The token endpoint refused the request with an OAuth 2.0 error response. */
@@ -127,29 +139,28 @@ export class ServerError extends DaemonAuthError {
   constructor(details: ServerErrorDetails, options?: { cause?: unknown }) {
     const mitigation = mitigationFor(details.errorCodes, details.error);
     const codes = details.errorCodes.length > 0 ? ` (AADSTS${details.errorCodes.join(", AADSTS")})` : "";
-    // Server text enters the message only in the shapes the protocol gives it: a server
-    // that echoes the request could otherwise put the client secret into a log line.
-    const ids = [
-      details.traceId && ID_SHAPE.test(details.traceId) && `trace id ${details.traceId}`,
-      details.correlationId && ID_SHAPE.test(details.correlationId) && `correlation id ${details.correlationId}`,
-    ]
-      .filter(Boolean)
-      .join(", ");
-    const error = ERROR_CODE_SHAPE.test(details.error) ? details.error : "an unrecognised error (see 'error')";
+    // One echo rule for the message and every field, since util.inspect and JSON.stringify
+    // show the fields too: ids only as GUIDs, the error code only in its protocol shape,
+    // and free text with what the request sent (and anything JWT-shaped) redacted.
+    const sent = details.sent ?? [];
+    const traceId = guidOrUndefined(details.traceId, sent);
+    const correlationId = guidOrUndefined(details.correlationId, sent);
+    const ids = [traceId && `trace id ${traceId}`, correlationId && `correlation id ${correlationId}`].filter(Boolean).join(", ");
+    const error = ERROR_CODE_SHAPE.test(details.error) && !hasEcho(details.error, sent) ? details.error : undefined;
     super(
-      `The token endpoint refused the request: ${error}${codes}.` +
+      `The token endpoint refused the request: ${error ?? "an unrecognised error (see 'error')"}${codes}.` +
         (mitigation ? ` ${mitigation}` : "") +
         (ids ? ` [${ids}]` : ""),
       options,
     );
     this.status = details.status;
-    this.error = details.error;
+    this.error = error ?? (redactEchoes(String(details.error), sent, MAX_ERROR_LENGTH) || "unrecognised_error");
     this.errorCodes = details.errorCodes;
-    this.errorDescription = details.errorDescription;
-    this.traceId = details.traceId;
-    this.correlationId = details.correlationId;
-    this.timestamp = details.timestamp;
-    this.errorUri = details.errorUri;
+    this.errorDescription = echoField(details.errorDescription, sent, MAX_DESCRIPTION_LENGTH);
+    this.traceId = traceId;
+    this.correlationId = correlationId;
+    this.timestamp = echoField(details.timestamp, sent, MAX_SHORT_FIELD_LENGTH);
+    this.errorUri = echoField(details.errorUri, sent, MAX_DESCRIPTION_LENGTH);
     this.mitigation = mitigation;
   }
 
@@ -161,10 +172,36 @@ export class ServerError extends DaemonAuthError {
 
 /** An OAuth 2.0 error code as servers send them: `invalid_client`, `temporarily_unavailable`. */
 const ERROR_CODE_SHAPE = /^[a-z][a-z0-9_]{0,63}$/;
-/** A trace or correlation id: a GUID, as Entra sends and this client generates. */
-const ID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A GUID, as Entra writes tenant, trace and correlation ids and this client generates them. */
+const GUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ERROR_LENGTH = 100;
+const MAX_SHORT_FIELD_LENGTH = 100;
+const MAX_DESCRIPTION_LENGTH = 2000;
+
+/**
+ * True when `value` is a GUID (`8-4-4-4-12` hex digits, any case): Entra tenant ids,
+ * trace and correlation ids.
+ *
+ * @example
+ * isGuid("72F988BF-86F1-41AF-91AB-2D7CD011DB47"); // true
+ */
+export function isGuid(value: unknown): value is string {
+  return typeof value === "string" && GUID_SHAPE.test(value);
+}
+
+function guidOrUndefined(value: string | undefined, sent: readonly string[]): string | undefined {
+  return isGuid(value) && !hasEcho(value, sent) ? value : undefined;
+}
+
+function echoField(value: string | undefined, sent: readonly string[], max: number): string | undefined {
+  return typeof value === "string" ? redactEchoes(value, sent, max) : undefined;
+}
 
 const MITIGATIONS: ReadonlyMap<number, string> = new Map([
+  [
+    1002012,
+    "Entra needs an app-only scope ending in '/.default': request '<resource>/.default' (for example 'https://graph.microsoft.com/.default'), not a delegated permission name.",
+  ],
   [70011, "Request a scope of the form '<resource>/.default' (for example 'https://graph.microsoft.com/.default')."],
   [700022, "Request one resource per call: one '<resource>/.default' scope."],
   [7000215, "The client secret is wrong: send the secret's value, not its id, and check that it was not rotated."],
@@ -191,7 +228,7 @@ const MITIGATIONS: ReadonlyMap<number, string> = new Map([
 
 /** Codes that no retry can fix: the configuration must change. */
 export const PERMANENT_ERROR_CODES: ReadonlySet<number> = new Set([
-  7000215, 7000222, 7000218, 700016, 90002, 900023, 500011, 650057, 70011, 700022, 700211, 700212, 700213,
+  7000215, 7000222, 7000218, 700016, 90002, 900023, 500011, 650057, 70011, 1002012, 700022, 700211, 700212, 700213,
 ]);
 
 /** Codes that say the client credential was rejected and a reloaded or next credential may work. */

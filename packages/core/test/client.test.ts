@@ -209,8 +209,9 @@ describe("errors and retries", () => {
     expect(error.status).toBe(401);
     expect(error.error).toBe("invalid_client");
     expect(error.errorCodes).toEqual([7000215]);
-    expect(error.traceId).toBe("trace-1");
-    expect(error.correlationId).toBe("corr-1");
+    // Issue #12: ids are kept only when they are GUIDs; errorReply sends "trace-1" / "corr-1".
+    expect(error.traceId).toBeUndefined();
+    expect(error.correlationId).toBeUndefined();
     expect(error.mitigation).toMatch(/secret's value, not its id/);
     expect(error.message).not.toContain(SECRET);
     // a rotation-type code gets one reload-and-retry, then no more

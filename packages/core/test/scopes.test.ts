@@ -15,7 +15,6 @@ describe("Entra scopes", () => {
   it.each([
     [["https://graph.microsoft.com"], "'https://graph.microsoft.com/.default'"],
     [["https://graph.microsoft.com/User.Read"], "'https://graph.microsoft.com/.default'"],
-    [["https://database.windows.net/"], "'https://database.windows.net//.default'"],
     [["api://orders/Orders.Read"], "'api://orders/.default'"],
   ])("refuses %j and names the scope to use", (scopes, hint) => {
     expect(() => normalizeEntraScopes(scopes)).toThrow(InvalidRequestError);

@@ -1,4 +1,5 @@
-import { normalizeEntraScopes, readBodyUpTo, ServerError, type HttpTransport } from "@daemon-auth/core";
+import { normalizeEntraScopes, ServerError, type HttpTransport } from "@daemon-auth/core";
+import { fetchMetadataDocument, isGuid, parseErrorResponse, type MetadataDocument } from "@daemon-auth/core/protocol";
 import type { CertificateCredential } from "@daemon-auth/credential-certificate";
 import { parseCommand } from "../lib/args.js";
 import { openClient, type CliClient } from "../lib/client.js";
@@ -15,8 +16,7 @@ import { dateWithRelative, relativeTime } from "../lib/time.js";
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** A certificate this close to its end still passes, with a reminder to rotate. */
 const CERTIFICATE_RENEWAL_WINDOW_MS = 30 * 86_400_000;
-const MAX_DISCOVERY_BYTES = 256 * 1024;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DISCOVERY_TIMEOUT_MS = 15_000;
 
 const USAGE = `Usage: daemon-auth doctor --scope <resource>/.default [configuration]
 
@@ -120,19 +120,21 @@ async function checkTenant(configuration: CliConfiguration, transport: HttpTrans
   const url = `${host}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
   const unknown: Discovery = { tokenEndpoint: undefined, clockOffsetMs: undefined };
   const sent = Date.now();
-  let response: Response;
+  let document: MetadataDocument;
   try {
-    response = await transport(url, { method: "GET", headers: { accept: "application/json" }, signal: AbortSignal.timeout(15_000) });
+    // Core's fetch: redirects refused, size capped, body text never quoted.
+    document = await fetchMetadataDocument(url, transport, { timeoutMs: DISCOVERY_TIMEOUT_MS });
   } catch (error) {
     return {
       result: fail(oneLine(error), "check --authority (AZURE_AUTHORITY_HOST), the network, and HTTPS_PROXY / NO_PROXY"),
       discovery: unknown,
     };
   }
-  const discovery: Discovery = { tokenEndpoint: undefined, clockOffsetMs: clockOffset(response, sent) };
-  const body = await readJson(response);
-  if (response.status !== 200 || body === undefined) {
-    const refusal = serverError(response.status, body);
+  const { status, body } = document;
+  const discovery: Discovery = { tokenEndpoint: undefined, clockOffsetMs: clockOffset(document.headers, sent) };
+  if (status !== 200 || body === undefined) {
+    // Core's parsing, so a server's echo is redacted here as in the client's errors.
+    const refusal = body === undefined ? undefined : parseErrorResponse(body, status);
     if (refusal !== undefined) {
       return {
         result: fail(`${url} refused the tenant: ${refusalSummary(refusal)}`, refusal.mitigation ?? "check --tenant (AZURE_TENANT_ID)"),
@@ -141,7 +143,7 @@ async function checkTenant(configuration: CliConfiguration, transport: HttpTrans
     }
     return {
       result: fail(
-        `${url} answered HTTP ${response.status}${body === undefined ? " without a JSON document" : ""}`,
+        `${url} answered HTTP ${status}${body === undefined ? " without a JSON document" : ""}`,
         `check --authority (AZURE_AUTHORITY_HOST): it must be an Entra ID sign-in host such as https://login.microsoftonline.com`,
       ),
       discovery,
@@ -151,8 +153,8 @@ async function checkTenant(configuration: CliConfiguration, transport: HttpTrans
   const tokenEndpoint = typeof body["token_endpoint"] === "string" ? body["token_endpoint"] : undefined;
   const match = typeof issuer === "string" ? new RegExp(`^${escapeRegExp(host)}/([^/]+)/v2\\.0$`, "i").exec(issuer) : null;
   const issuedTenant = match?.[1];
-  const wanted = `${host}/${GUID.test(tenantId) ? tenantId : "<tenant id>"}/v2.0`;
-  if (issuedTenant === undefined || !GUID.test(issuedTenant) || (GUID.test(tenantId) && issuedTenant.toLowerCase() !== tenantId.toLowerCase())) {
+  const wanted = `${host}/${isGuid(tenantId) ? tenantId : "<tenant id>"}/v2.0`;
+  if (issuedTenant === undefined || !isGuid(issuedTenant) || (isGuid(tenantId) && issuedTenant.toLowerCase() !== tenantId.toLowerCase())) {
     return {
       result: fail(
         `the OpenID configuration at ${url} declares issuer '${String(issuer).slice(0, 200)}', not ${wanted}`,
@@ -216,7 +218,7 @@ async function checkTokenEndpoint(tokenEndpoint: string | undefined, transport: 
     return fail("the tenant's OpenID configuration names no token_endpoint", "check --authority (AZURE_AUTHORITY_HOST): it must be an Entra ID sign-in host");
   }
   try {
-    const response = await transport(tokenEndpoint, { method: "GET", headers: {}, signal: AbortSignal.timeout(15_000) });
+    const response = await transport(tokenEndpoint, { method: "GET", headers: {}, signal: AbortSignal.timeout(15_000), redirect: "manual" });
     await response.body?.cancel().catch(() => undefined);
     if (response.status === 404 || response.status >= 500) {
       return fail(`${tokenEndpoint} answered HTTP ${response.status}`, "the sign-in host is failing or is not an Entra ID host: check --authority, then retry later");
@@ -248,37 +250,11 @@ async function checkToken({ client }: CliClient, scope: string): Promise<CheckRe
 }
 
 /** The server's `Date` minus the local time halfway through the request, in ms. */
-function clockOffset(response: Response, sent: number): number | undefined {
-  const date = Date.parse(response.headers.get("date") ?? "");
+function clockOffset(headers: Headers, sent: number): number | undefined {
+  const date = Date.parse(headers.get("date") ?? "");
   if (Number.isNaN(date)) return undefined;
   // Date has whole seconds: compare with the middle of the round trip.
   return date + 500 - (sent + Date.now()) / 2;
-}
-
-async function readJson(response: Response): Promise<Record<string, unknown> | undefined> {
-  const bytes = await readBodyUpTo(response, MAX_DISCOVERY_BYTES).catch(() => undefined);
-  if (bytes === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** An Entra error document as core's {@link ServerError}, which knows the fix for each AADSTS code. */
-function serverError(status: number, body: Record<string, unknown> | undefined): ServerError | undefined {
-  if (body === undefined || typeof body["error"] !== "string") return undefined;
-  const codes = Array.isArray(body["error_codes"]) ? body["error_codes"].filter((code): code is number => typeof code === "number") : [];
-  const text = (name: string): string | undefined => (typeof body[name] === "string" ? body[name] : undefined);
-  return new ServerError({
-    status,
-    error: body["error"],
-    errorCodes: codes,
-    errorDescription: text("error_description"),
-    traceId: text("trace_id"),
-    correlationId: text("correlation_id"),
-  });
 }
 
 function refusalSummary(error: ServerError): string {

@@ -21,7 +21,10 @@ export interface EntraAuthority {
 
 export interface GenericAuthority {
   readonly kind: "generic";
-  /** The issuer identifier, as configured (no trailing slash). */
+  /**
+   * The issuer identifier exactly as configured: RFC 8414 §3.3 compares it with the
+   * discovered `issuer` character for character, so case and a trailing `/` matter.
+   */
   readonly issuer: string;
   /** The only "tenant" of a generic server; the issuer stands in for it in cache keys. */
   readonly defaultTenant: string;
@@ -36,8 +39,8 @@ export function resolveAuthority(options: DaemonClientOptions): Authority {
         `'issuer' names a generic OAuth 2.0 server; drop ${entraOptions.map((name) => `'${name}'`).join(", ")}, which apply to Entra ID.`,
       );
     }
-    const url = checkServerUrl(options.issuer, "issuer");
-    const issuer = url.href.replace(/\/$/, "");
+    checkServerUrl(options.issuer, "issuer");
+    const issuer = options.issuer;
     return { kind: "generic", issuer, defaultTenant: issuer };
   }
   if (options.authority !== undefined) {
@@ -84,14 +87,18 @@ function parseEntraAuthority(authority: string, tenantId: string | undefined): E
     );
   }
   const tenant = checkTenant(decodeURIComponent(last), "The tenant in 'authority'", ConfigurationError);
-  if (tenantId !== undefined && tenantId !== tenant) {
+  if (tenantId !== undefined && (typeof tenantId !== "string" || tenantId.toLowerCase() !== tenant)) {
     throw new ConfigurationError(`'tenantId' (${printableValue(tenantId)}) and the tenant in 'authority' (${tenant}) differ: give one.`);
   }
   const prefix = segments.slice(0, -1).join("/");
   return { kind: "entra", base: prefix ? `${url.origin}/${prefix}` : url.origin, defaultTenant: tenant };
 }
 
-/** The tenant a request is for, validated when the caller names one. */
+/**
+ * The tenant a request is for, validated when the caller names one. Tenant ids are
+ * case-insensitive (GUIDs and DNS names), so they come back in lower case: one tenant,
+ * one cache key, however the caller spells it.
+ */
 export function requestTenant(authority: Authority, tenantId: string | undefined): string {
   if (tenantId === undefined || tenantId === authority.defaultTenant) return authority.defaultTenant;
   if (authority.kind === "generic") {

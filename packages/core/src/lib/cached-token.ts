@@ -22,9 +22,19 @@ export interface CachedToken {
 const FIVE_MINUTES = 5 * 60_000;
 const TWO_HOURS = 2 * 60 * 60_000;
 
+/** How long tokens may live in the cache, whatever the server says. */
+export interface LifetimePolicy {
+  /** A cached token is not handed out this close to its expiry. */
+  readonly expiryMarginMs: number;
+  /** The longest lifetime believed from a server's `expires_in`. */
+  readonly maxLifetimeMs: number;
+}
+
 /**
- * The lifetime policy: the token is usable until `expiry − margin` (the margin is
- * capped at half the lifetime so short-lived tokens are still cached). A refresh
+ * The lifetime policy: the server's lifetime, capped at `maxLifetimeMs` so an absurd
+ * `expires_in` (1e12, 1e308) can neither make `expiresOn` an invalid date nor keep a
+ * token in the cache forever. The token is usable until `expiry − margin` (the margin
+ * is capped at half the lifetime so short-lived tokens are still cached). A refresh
  * starts in the background at the server's `refresh_in`, else at half-life for
  * tokens of two hours or more, else five minutes before the token stops being
  * usable — so callers of a busy key never wait for a refresh.
@@ -32,17 +42,20 @@ const TWO_HOURS = 2 * 60 * 60_000;
 export function createCachedToken(
   response: TokenResponse,
   issuedAt: number,
-  expiryMarginMs: number,
+  policy: LifetimePolicy,
   scopes: readonly string[],
   tenantId: string,
   correlationId: string,
 ): CachedToken {
-  const lifetime = response.expiresIn * 1000;
+  const reported = response.expiresIn * 1000;
+  // Written so that NaN or a negative lifetime reads as "already expired", never as forever.
+  const lifetime = reported > 0 ? Math.min(reported, policy.maxLifetimeMs) : 0;
   const expiresOn = issuedAt + lifetime;
-  const usableUntil = expiresOn - Math.min(expiryMarginMs, lifetime / 2);
+  const usableUntil = expiresOn - Math.min(policy.expiryMarginMs, lifetime / 2);
   const usable = usableUntil - issuedAt;
+  const refreshIn = (response.refreshIn ?? Number.NaN) * 1000;
   let refreshOn: number;
-  if (response.refreshIn !== undefined) refreshOn = issuedAt + response.refreshIn * 1000;
+  if (refreshIn >= 0 && refreshIn < lifetime) refreshOn = issuedAt + refreshIn;
   else if (lifetime >= TWO_HOURS) refreshOn = issuedAt + lifetime / 2;
   else refreshOn = usableUntil - Math.min(FIVE_MINUTES, usable / 2);
   return withResult({
@@ -90,13 +103,31 @@ export function toResult(token: TokenFields, source: AccessTokenResult["source"]
   });
 }
 
-/** The format version of serialized entries; other versions read as misses. */
-const FORMAT = 1;
+/**
+ * Whose token an entry is. Stored in every shared entry and compared on every read, so
+ * an entry that reached the wrong key (a key collision, a store that mixes keys up)
+ * is a miss, never another client's token.
+ */
+export interface TokenIdentity {
+  /** The Entra authority base or the generic issuer. */
+  readonly authority: string;
+  readonly clientId: string;
+  readonly tenantId: string;
+  readonly scopes: readonly string[];
+}
+
+/**
+ * The format version of serialized entries; other versions read as misses. Version 2
+ * added the authority and client id, so an entry of version 1 is fetched again once.
+ */
+const FORMAT = 2;
 
 /** Serializes a token for a {@link TokenCacheStore}. */
-export function serializeToken(token: CachedToken): string {
+export function serializeToken(token: CachedToken, authority: string, clientId: string): string {
   return JSON.stringify({
     v: FORMAT,
+    authority,
+    clientId,
     accessToken: token.accessToken,
     tokenType: token.tokenType,
     expiresOn: token.expiresOn,
@@ -110,9 +141,9 @@ export function serializeToken(token: CachedToken): string {
 
 /**
  * Reads a stored entry back, or `undefined` when it is corrupt, foreign, of another
- * format, or not for the expected tenant and scopes (a store is not trusted blindly).
+ * format, or not for exactly the expected identity (a store is not trusted blindly).
  */
-export function deserializeToken(value: string, tenantId: string, scopes: readonly string[]): CachedToken | undefined {
+export function deserializeToken(value: string, expected: TokenIdentity): CachedToken | undefined {
   let data: unknown;
   try {
     data = JSON.parse(value);
@@ -123,15 +154,17 @@ export function deserializeToken(value: string, tenantId: string, scopes: readon
   const entry = data as Record<string, unknown>;
   if (
     entry["v"] !== FORMAT ||
+    entry["authority"] !== expected.authority ||
+    entry["clientId"] !== expected.clientId ||
+    entry["tenantId"] !== expected.tenantId ||
+    !sameScopes(entry["scopes"], expected.scopes) ||
     typeof entry["accessToken"] !== "string" ||
     entry["accessToken"].length === 0 ||
     typeof entry["tokenType"] !== "string" ||
     typeof entry["correlationId"] !== "string" ||
-    entry["tenantId"] !== tenantId ||
     !isTime(entry["expiresOn"]) ||
     !isTime(entry["refreshOn"]) ||
     !isTime(entry["usableUntil"]) ||
-    !sameScopes(entry["scopes"], scopes) ||
     // Times that contradict each other would serve an expired token as fresh.
     !(entry["refreshOn"] <= entry["usableUntil"] && entry["usableUntil"] <= entry["expiresOn"])
   ) {
@@ -143,8 +176,8 @@ export function deserializeToken(value: string, tenantId: string, scopes: readon
     expiresOn: entry["expiresOn"],
     refreshOn: entry["refreshOn"],
     usableUntil: entry["usableUntil"],
-    scopes,
-    tenantId,
+    scopes: expected.scopes,
+    tenantId: expected.tenantId,
     correlationId: entry["correlationId"],
   });
 }
@@ -163,6 +196,30 @@ function sameScopes(value: unknown, scopes: readonly string[]): boolean {
 /** The index key of a token's scopes: the one scope, or the normalized list joined by spaces. */
 export function scopeKey(scopes: readonly string[]): string {
   return scopes.length === 1 ? (scopes[0] as string) : scopes.join(" ");
+}
+
+/**
+ * One part of a shared cache key. The separator `|` and the escape `%` itself are
+ * percent-encoded, so distinct parts can never join into the same key (a client id
+ * `b|c` after an authority `…/a` against a client id `c` after `…/a|b`); every other
+ * character is kept, so keys stay readable and the usual ones unchanged.
+ */
+export function keyPart(part: string): string {
+  return part.includes("%") || part.includes("|") ? part.replaceAll("%", "%25").replaceAll("|", "%7C") : part;
+}
+
+/** The part of {@link tokenCacheKey} shared by all of a client's tokens, computed once per client. */
+export function keyPrefix(authority: string, clientId: string): string {
+  return `${keyPart(authority)}|${keyPart(clientId)}|`;
+}
+
+/**
+ * The key of a token in a shared store (and of single-flight and pauses in process):
+ * `authority|clientId|tenant|scopes`, each part through {@link keyPart}; `prefix` is
+ * the client's {@link keyPrefix}.
+ */
+export function tokenCacheKey(prefix: string, tenantId: string, scopes: string): string {
+  return `${prefix}${keyPart(tenantId)}|${keyPart(scopes)}`;
 }
 
 /**

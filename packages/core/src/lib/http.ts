@@ -1,4 +1,5 @@
 import { AbortError, InvalidResponseError } from "../errors.js";
+import { printable } from "./validation.js";
 
 /** Token and discovery responses are small; anything larger is a misbehaving server. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -20,11 +21,13 @@ export async function readJsonObject(response: Response, what: string): Promise<
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (cause) {
-    const type = response.headers.get("content-type") ?? "no content type";
+  } catch {
+    // No cause: V8's SyntaxError quotes the start of the body, which an echoing server fills.
+    // The media type only: parameters are free text a server could fill with an echo.
+    const type = /^[\w.+-]{1,40}\/[\w.+-]{1,60}/.exec(response.headers.get("content-type") ?? "")?.[0] ?? "no usual content type";
     throw new InvalidResponseError(
       `The ${what} response (HTTP ${response.status}, ${type}) is not JSON; is the URL an OAuth 2.0 endpoint, or is a proxy answering?`,
-      { status: response.status, cause },
+      { status: response.status },
     );
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
@@ -33,6 +36,38 @@ export async function readJsonObject(response: Response, what: string): Promise<
     });
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * Refuses a redirect, whatever the transport did with it: a 3xx status, or the opaque
+ * answer (`type: "opaqueredirect"`, status 0) of `fetch` with `redirect: "manual"` in
+ * browsers and edge runtimes. Following one would re-send the form (client secret or
+ * assertion) to wherever `Location` points, or take a token minted by another host.
+ * The message names the target's host only: its path and query may carry secrets.
+ *
+ * @param what names the endpoint: "token endpoint", "discovery document".
+ * @throws {InvalidResponseError} for any redirect; the body is discarded unread.
+ */
+export async function refuseRedirect(response: Response, url: string, what: string): Promise<void> {
+  const opaque = response.type === "opaqueredirect";
+  if (!opaque && (response.status < 300 || response.status > 399)) return;
+  await response.body?.cancel().catch(() => undefined);
+  const target = opaque ? "a location the runtime hides" : redirectHost(response.headers.get("location"), url);
+  throw new InvalidResponseError(
+    `The ${what} at ${new URL(url).origin} answered with a redirect (HTTP ${response.status}) to ${target}; it was not followed, and no credential was sent there. ` +
+      `A ${what} does not redirect: configure the final URL (or the issuer that names it), or check for a proxy or a moved server.`,
+    { status: response.status },
+  );
+}
+
+function redirectHost(location: string | null, base: string): string {
+  if (location === null) return "no location";
+  try {
+    const target = new URL(location, base);
+    return `host '${printable(target.host || target.protocol, 100)}' (${target.protocol.replace(/:$/, "")})`;
+  } catch {
+    return "an unreadable location";
+  }
 }
 
 async function readCapped(response: Response, what: string): Promise<string> {

@@ -9,7 +9,7 @@ import {
   TimeoutError,
 } from "../errors.js";
 import type { HttpTransport } from "../transport.js";
-import { parseRetryAfter, readJsonObject, sleep, withDeadline } from "./http.js";
+import { parseRetryAfter, readJsonObject, refuseRedirect, sleep, withDeadline } from "./http.js";
 import { parseErrorResponse, parseTokenResponse, type TokenResponse } from "./token-response.js";
 
 /** One token request, ready to send: everything but the wire is decided. */
@@ -98,13 +98,15 @@ async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointC
       headers: call.headers,
       body: call.body,
       signal,
+      redirect: "manual",
     });
     status = response.status;
+    await refuseRedirect(response, call.url, "token endpoint");
     // Read before the body: a proxy's HTML 503 or 429 page carries Retry-After too.
     if (status !== 200) retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), settings.clock.now());
     const body = await readJsonObject(response, "token");
     if (status === 200) return { response: parseTokenResponse(body, status), sentAt: started };
-    const serverError = parseErrorResponse(body, status);
+    const serverError = parseErrorResponse(body, status, sentSecrets(call));
     const retryable = isRetryableStatus(status);
     if (serverError) return { error: serverError, retryable, retryAfterMs };
     return {
@@ -140,6 +142,24 @@ async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointC
       correlationId: call.correlationId,
     });
   }
+}
+
+/** The secret values a token request carries, for redaction from the server's echo of them. */
+function sentSecrets(call: TokenEndpointCall): string[] {
+  const form = new URLSearchParams(call.body);
+  const sent = [form.get("client_secret"), form.get("client_assertion")].filter((value): value is string => value !== null);
+  const basic = /^basic\s+(\S+)$/i.exec(call.headers["authorization"] ?? "")?.[1];
+  if (basic !== undefined) {
+    sent.push(basic);
+    try {
+      // RFC 6749 §2.3.1: "id:secret", each form-encoded, then Base64.
+      const password = atob(basic).split(":").slice(1).join(":");
+      sent.push(decodeURIComponent(password.replace(/\+/g, " ")));
+    } catch {
+      // Not the encoding this client writes; the Base64 form is redacted all the same.
+    }
+  }
+  return sent;
 }
 
 function throttled(until: number, cause: DaemonAuthError): ThrottledError {

@@ -10,8 +10,10 @@ const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-
 type ErrorClass = typeof ConfigurationError | typeof InvalidRequestError;
 
 /**
- * Checks a tenant id. `source` says where it came from so the message points at the
- * right place; configuration mistakes and per-request mistakes get different classes.
+ * Checks a tenant id and returns it in lower case: GUIDs and DNS names are
+ * case-insensitive, and one spelling per tenant keeps one cache key per tenant. `source`
+ * says where it came from so the message points at the right place; configuration
+ * mistakes and per-request mistakes get different classes.
  */
 export function checkTenant(tenant: unknown, source: string, ErrorType: ErrorClass): string {
   if (typeof tenant !== "string" || tenant.length === 0) {
@@ -26,7 +28,7 @@ export function checkTenant(tenant: unknown, source: string, ErrorType: ErrorCla
   if (tenant.length > 253 || !TENANT_PATTERN.test(tenant)) {
     throw new ErrorType(`${source} '${printable(tenant)}' is not a tenant id: use the tenant's GUID or a verified domain name.`);
   }
-  return tenant;
+  return tenant.toLowerCase();
 }
 
 /** True for hosts where plain HTTP cannot leave the machine. */

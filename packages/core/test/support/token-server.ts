@@ -14,8 +14,10 @@ export type Reply = (request: SeenRequest, response: ServerResponse) => void | P
 /**
  * A real HTTP server on loopback whose answers each test scripts. It stands in for
  * the token endpoint where a test needs exact control of the wire (retries, faults).
+ * `host` puts it on another loopback address (Linux routes all of 127.0.0.0/8 to `lo`),
+ * so a test has a second host, e.g. as a redirect target.
  */
-export async function startTokenServer(reply: Reply) {
+export async function startTokenServer(reply: Reply, { host = "127.0.0.1" }: { host?: string } = {}) {
   const requests: SeenRequest[] = [];
   let current = reply;
   const server = createServer((req, res) => {
@@ -32,8 +34,11 @@ export async function startTokenServer(reply: Reply) {
       Promise.resolve(current(seen, res)).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, resolve);
+  });
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   return {
     url,
     requests,
