@@ -14,6 +14,7 @@ import {
 import {
   errorCode,
   readSnapshot,
+  RefusedFileError,
   sweepStrays,
   unlinkIfSame,
   unlinkQuietly,
@@ -35,6 +36,15 @@ export interface FileCacheOptions {
    * @default no encryption (files are still 0600)
    */
   encryptionKey?: Uint8Array | string;
+  /**
+   * The largest entry file the store writes or reads, in bytes (the stored JSON, with the
+   * ciphertext when encrypted). A larger file in the directory is refused after reading
+   * at most this many bytes and one more, so junk planted there cannot make a process
+   * read it whole; a larger value is refused by `set()`. An entry holds one token: even
+   * a token with many role claims stays far below 64 KiB.
+   * @default 1048576 (1 MiB)
+   */
+  maxEntryBytes?: number;
 }
 
 // Temporary and graveyard files live for milliseconds; anything this old was left by a
@@ -43,6 +53,7 @@ const STRAY_AGE_MS = 5 * 60_000;
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 // Removing a lock takes a few milliseconds; a claim this old belongs to a dead process.
 const CLAIM_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
 
 interface Entry {
   key: string;
@@ -62,29 +73,48 @@ interface LockRecord {
  * (no key can name a path outside the directory), holding `{ key, value, expiresAt }`
  * JSON, mode 0600. Writes go to a temporary file that is flushed and renamed over the
  * entry, so readers and crashes never leave a torn entry; expired, corrupt or truncated
- * entries read as misses and are removed. `lock()` is a cross-process lock file.
+ * entries read as misses and are removed. A symbolic link, FIFO or other special file,
+ * or a file larger than `maxEntryBytes`, under an entry's or a lock's name is refused
+ * with a {@link CacheError} without being followed, waited on or read whole.
+ * `lock()` is a cross-process lock file.
  *
  * @example
  * const cache = createFileCache({ directory: "/var/lib/my-daemon/token-cache" });
  * const client = createDaemonClient({ tenantId, clientId, credential, cache });
  *
- * @throws {ConfigurationError} when the directory cannot be created, is not private, or the key is invalid.
+ * @throws {ConfigurationError} when the directory cannot be created, is not private, or the key or `maxEntryBytes` is invalid.
  */
 export function createFileCache(options: FileCacheOptions): TokenCacheStore {
   const directory = prepareDirectory(options);
+  const maxEntryBytes = checkMaxEntryBytes(options.maxEntryBytes);
   let lastSweep = 0;
 
   const fileOf = (key: string) => join(directory, createHash("sha256").update(key, "utf8").digest("hex"));
   const entryPath = (key: string) => `${fileOf(key)}.json`;
   const lockPath = (key: string) => `${fileOf(key)}.lock`;
 
-  const failure = (action: string, error: unknown): CacheError =>
-    new CacheError(
+  const failure = (action: string, error: unknown): CacheError => {
+    if (error instanceof RefusedFileError) return refused(error);
+    return new CacheError(
       `[daemon-auth] [file] Could not ${action} in the token cache directory ${directory}` +
         `${errorCode(error) === undefined ? "" : ` (${errorCode(error)})`}; the client falls back to the token endpoint. ` +
         "Check that the directory still exists, is writable by this user and that the disk is not full.",
       { cause: error },
     );
+  };
+
+  const refused = ({ path, reason }: RefusedFileError): CacheError => {
+    const what = {
+      link: "is a symbolic link; the store never follows links",
+      special: "is not a regular file (a FIFO, socket, device or directory); the store does not read it",
+      large: `is larger than maxEntryBytes (${maxEntryBytes} bytes); the store read no more than that`,
+    }[reason];
+    return new CacheError(
+      `[daemon-auth] [file] ${path} ${what}, and the client falls back to the token endpoint. ` +
+        `Only this store writes to ${directory}: find out what put that file there and remove it` +
+        `${reason === "large" ? " (or raise maxEntryBytes if your tokens really are that large)" : ""}.`,
+    );
+  };
 
   const store: TokenCacheStore = {
     name: "file",
@@ -93,7 +123,9 @@ export function createFileCache(options: FileCacheOptions): TokenCacheStore {
       const path = entryPath(key);
       let snapshot: FileSnapshot | undefined;
       try {
-        snapshot = await readSnapshot(path);
+        // A refused file stays until set() renames a fresh entry over it (rename replaces
+        // a link or FIFO itself, never what it points to), and reports itself until then.
+        snapshot = await readSnapshot(path, maxEntryBytes);
       } catch (error) {
         throw failure("read an entry", error);
       }
@@ -117,9 +149,15 @@ export function createFileCache(options: FileCacheOptions): TokenCacheStore {
         lastSweep = Date.now();
         await sweepStrays(directory, STRAY_AGE_MS).catch(() => undefined);
       }
-      const entry: Entry = { key, value, expiresAt };
+      const text = JSON.stringify({ key, value, expiresAt } satisfies Entry);
+      if (Buffer.byteLength(text, "utf8") > maxEntryBytes) {
+        throw new CacheError(
+          `[daemon-auth] [file] An entry of ${Buffer.byteLength(text, "utf8")} bytes is larger than maxEntryBytes (${maxEntryBytes}); ` +
+            "it is not stored and the client keeps the token in memory only. Raise maxEntryBytes if your tokens really are that large.",
+        );
+      }
       try {
-        await writeAtomically(entryPath(key), JSON.stringify(entry));
+        await writeAtomically(entryPath(key), text);
       } catch (error) {
         throw failure("write an entry", error);
       }
@@ -143,13 +181,13 @@ export function createFileCache(options: FileCacheOptions): TokenCacheStore {
         for (let attempt = 1; ; attempt++) {
           const owner = randomBytes(16).toString("base64url");
           if (await createLockFile(path, { owner, expiresAt: Date.now() + ttlMs, pid: process.pid })) {
-            return ownedLock(path, owner);
+            return ownedLock(path, owner, maxEntryBytes);
           }
-          const observed = await readSnapshot(path);
+          const observed = await readSnapshot(path, maxEntryBytes);
           if (observed !== undefined) {
             if (!isStale(observed, ttlMs)) return undefined;
             // Another process is already removing this stale lock, and takes it next.
-            if (!(await removeLock(path, observed))) return undefined;
+            if (!(await removeLock(path, observed, maxEntryBytes))) return undefined;
           }
           // The lock vanished or we broke it: try again, a bounded number of times.
           if (attempt >= 3) return undefined;
@@ -189,7 +227,7 @@ async function createLockFile(path: string, record: LockRecord): Promise<boolean
   return true;
 }
 
-function ownedLock(path: string, owner: string): StoreLock {
+function ownedLock(path: string, owner: string, maxBytes: number): StoreLock {
   let released = false;
   return redacted(
     {
@@ -197,9 +235,9 @@ function ownedLock(path: string, owner: string): StoreLock {
         if (released) return;
         released = true;
         try {
-          const current = await readSnapshot(path);
+          const current = await readSnapshot(path, maxBytes);
           // Our lock may have expired and been taken over: only our own record goes.
-          if (current !== undefined && parseLock(current.text)?.owner === owner) await removeLock(path, current);
+          if (current !== undefined && parseLock(current.text)?.owner === owner) await removeLock(path, current, maxBytes);
         } catch {
           // The lock file expires by itself; a failed release only delays the next holder.
         }
@@ -220,7 +258,7 @@ function ownedLock(path: string, owner: string): StoreLock {
  *
  * @returns false when another process holds the claim (it is removing the record right now).
  */
-async function removeLock(path: string, observed: FileSnapshot): Promise<boolean> {
+async function removeLock(path: string, observed: FileSnapshot, maxBytes: number): Promise<boolean> {
   const record = parseLock(observed.text);
   const identity = record?.owner ?? `${observed.ino}:${observed.mtimeMs}:${observed.size}`;
   // Hashed: the record comes from disk and must not choose a file name.
@@ -231,13 +269,13 @@ async function removeLock(path: string, observed: FileSnapshot): Promise<boolean
   } catch (error) {
     if (errorCode(error) !== "EEXIST") throw error;
     // A claimer that died mid-removal would block this record forever; its claim ages out.
-    const claimed = await readSnapshot(claim);
+    const claimed = await readSnapshot(claim, maxBytes);
     if (claimed !== undefined && claimed.mtimeMs + CLAIM_TIMEOUT_MS < Date.now()) await unlinkIfSame(claim, claimed.ino);
     return false;
   }
   await handle.close();
   try {
-    const current = await readSnapshot(path);
+    const current = await readSnapshot(path, maxBytes);
     if (current !== undefined && sameLock(current, observed)) await unlinkQuietly(path);
   } finally {
     await unlinkQuietly(claim);
@@ -283,6 +321,16 @@ function parseEntry(text: string): Entry | undefined {
   } catch {
     return undefined;
   }
+}
+
+function checkMaxEntryBytes(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_ENTRY_BYTES;
+  if (!Number.isSafeInteger(value) || value < 1024) {
+    throw new ConfigurationError(
+      "[daemon-auth] [file] `maxEntryBytes` must be a whole number of bytes of at least 1024, like 1048576 (the default, 1 MiB).",
+    );
+  }
+  return value;
 }
 
 /** Creates the directory (0700) and refuses one that other users could tamper with. */

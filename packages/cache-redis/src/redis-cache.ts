@@ -41,10 +41,20 @@ export interface RedisCacheOptions {
    * @default 500
    */
   commandTimeoutMs?: number;
+  /**
+   * The largest value the store writes or reads, in bytes (the ciphertext when
+   * encrypted). `get()` fetches at most this many bytes and one more, so a huge value
+   * planted under a key is refused with a {@link CacheError} instead of being
+   * transferred and parsed whole; `set()` refuses a larger value. An entry holds one
+   * token: even a token with many role claims stays far below 64 KiB.
+   * @default 1048576 (1 MiB)
+   */
+  maxEntryBytes?: number;
 }
 
 const DEFAULT_PREFIX = "daemon-auth:";
 const DEFAULT_COMMAND_TIMEOUT_MS = 500;
+const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
 // Longer keys are hashed: Redis keys are binary-safe, but every byte costs memory on
 // the server and on the wire for each command.
 const MAX_PLAIN_KEY_LENGTH = 512;
@@ -65,7 +75,9 @@ type RedisClient = Redis | Cluster;
  * The store never waits for Redis longer than `commandTimeoutMs`: while Redis is down
  * or unreachable every operation fails fast with a {@link CacheError} (core then treats
  * it as a miss and asks the token endpoint), and the store recovers on its own when
- * Redis comes back.
+ * Redis comes back. Its errors carry no credential: messages never hold the URL or a
+ * password, and a cause keeps only the name, redacted message and code of what ioredis
+ * threw (whose `command.args` hold the AUTH password or the token being written).
  *
  * @example
  * const cache = createRedisCache({ url: process.env.REDIS_URL, encryptionKey: process.env.TOKEN_CACHE_KEY });
@@ -77,10 +89,19 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
   const config = validate(options);
   const owned = config.client === undefined;
   const target = describeTarget(options);
+  const redact = redactor(secretsOf(options));
   let client: RedisClient | undefined = config.client;
   let lastError: unknown;
   let disposed = false;
   let pxatSupported = true;
+  // The last connection failure that was a refusal of our credentials, until a
+  // connection is ready again: reconnect attempts then fail with "Connection is
+  // closed", and the user still needs to hear that the password is wrong.
+  let credentialsRefused: Error | undefined;
+  const noteError = (error: unknown): void => {
+    lastError = error;
+    if (isCredentialRefusal(error)) credentialsRefused = error;
+  };
 
   const getClient = (): RedisClient => {
     if (client !== undefined) return client;
@@ -95,19 +116,52 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
       retryStrategy: (attempt: number) => Math.min(100 * attempt, RECONNECT_BACKOFF_CAP_MS),
     });
     // Without a listener ioredis prints every connection error; we report them through CacheError.
-    created.on("error", (error: unknown) => {
-      lastError = error;
-    });
+    created.on("error", noteError);
     client = created;
     return created;
   };
 
-  const unavailable = (reason: string, cause?: unknown): CacheError =>
-    new CacheError(
+  /** The error's message without any credential, and a cause that keeps nothing else. */
+  const describeError = (error: unknown): string => (error instanceof Error ? `: ${redact(error.message)}`.slice(0, 200) : "");
+  const failure = (message: string, cause: unknown): CacheError => {
+    const safe = safeCause(cause, redact);
+    return new CacheError(message, safe === undefined ? undefined : { cause: safe });
+  };
+
+  const refusedCredentials = (error: Error): CacheError =>
+    failure(
+      `[daemon-auth] [redis] Redis at ${target} refused this client's credentials${describeError(error)}; ` +
+        "the client falls back to the token endpoint. " +
+        (owned
+          ? "Check the user name and password in the Redis URL (REDIS_URL, the `url` option) against the server's ACL users or requirepass."
+          : "Check the username and password of the ioredis client you passed against the server's ACL users or requirepass."),
+      error,
+    );
+
+  const unavailable = (reason: string, cause?: unknown): CacheError => {
+    const refusal = isCredentialRefusal(cause) ? cause : credentialsRefused;
+    if (refusal !== undefined) return refusedCredentials(refusal);
+    return failure(
       `[daemon-auth] [redis] The Redis token cache at ${target} is unavailable (${reason}); ` +
         "the client falls back to the token endpoint. Check that Redis is running and reachable from this host.",
-      cause === undefined ? undefined : { cause },
+      cause,
     );
+  };
+
+  /** Turns an error reply of `operation` into a CacheError; anything else is already one. */
+  const rethrowRefused =
+    (operation: string) =>
+    (error: unknown): never => {
+      if (isCredentialRefusal(error)) throw refusedCredentials(error);
+      if (isReplyError(error)) {
+        throw failure(
+          `[daemon-auth] [redis] Redis refused ${operation}${describeError(error)}; the client falls back to the token endpoint. ` +
+            "Check the server's maxmemory policy and the ACL rights on the key prefix.",
+          error,
+        );
+      }
+      throw error;
+    };
 
   const ready = async (): Promise<RedisClient> => {
     if (disposed) {
@@ -116,6 +170,7 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
     const redis = getClient();
     switch (redis.status) {
       case "ready":
+        credentialsRefused = undefined;
         return redis;
       case "wait":
         redis.connect().catch((error: unknown) => (lastError = error));
@@ -136,19 +191,27 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
       const finish = (error?: CacheError) => {
         clearTimeout(timer);
         redis.off("ready", onReady);
+        redis.off("error", onError);
         redis.off("close", onClose);
         redis.off("end", onClose);
         connecting = undefined;
         if (error === undefined) resolve(redis);
         else reject(error);
       };
-      const onReady = () => finish();
+      const onReady = () => {
+        credentialsRefused = undefined;
+        finish();
+      };
+      const onError = (error: unknown) => noteError(error);
       const onClose = () => finish(unavailable(`could not connect${describeError(lastError)}`, lastError));
       const timer = setTimeout(
         () => finish(unavailable(`no connection within ${config.commandTimeoutMs} ms${describeError(lastError)}`, lastError)),
         config.commandTimeoutMs,
       );
       redis.once("ready", onReady);
+      // Also on an injected client, whose errors are otherwise the owner's: why the
+      // connection failed (a refused password above all) goes into our CacheError.
+      redis.on("error", onError);
       redis.once("close", onClose);
       redis.once("end", onClose);
     });
@@ -199,19 +262,41 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
     name: "redis",
 
     async get(key) {
+      const redisKey = valueKey(key);
+      let exists: unknown;
+      let bytes: unknown;
       try {
-        const value = await run("GET", (redis) => redis.get(valueKey(key)));
-        return value ?? undefined;
+        // GETRANGE transfers at most maxEntryBytes + 1 bytes of a value, however large it
+        // is in Redis; EXISTS tells a missing key from an empty value. One round trip.
+        [exists, bytes] = await run("GET", (redis) =>
+          redis.pipeline().exists(redisKey).getrangeBuffer(redisKey, 0, config.maxEntryBytes).exec().then(repliesOf),
+        );
       } catch (error) {
         // A foreign value of another type under our key is a miss; the next set replaces it.
         if (isReplyError(error) && /^WRONGTYPE/.test(error.message)) return undefined;
         return rethrowRefused("GET")(error);
       }
+      if (exists !== 1 || !Buffer.isBuffer(bytes)) return undefined;
+      if (bytes.length > config.maxEntryBytes) {
+        throw new CacheError(
+          `[daemon-auth] [redis] The value under ${redisKey.slice(0, 120)} is larger than maxEntryBytes (${config.maxEntryBytes} bytes); ` +
+            "the store read no more than that and ignores it, and the client falls back to the token endpoint. " +
+            "Only this store writes under its key prefix: find out what wrote that value, or raise maxEntryBytes if your tokens really are that large.",
+        );
+      }
+      return bytes.toString("utf8");
     },
 
     async set(key, value, expiresAt) {
       if (!Number.isFinite(expiresAt)) {
         throw new CacheError("[daemon-auth] [redis] expiresAt must be a finite timestamp in milliseconds since the epoch.");
+      }
+      const size = Buffer.byteLength(value, "utf8");
+      if (size > config.maxEntryBytes) {
+        throw new CacheError(
+          `[daemon-auth] [redis] A value of ${size} bytes is larger than maxEntryBytes (${config.maxEntryBytes}); ` +
+            "it is not stored and the client keeps the token in memory only. Raise maxEntryBytes if your tokens really are that large.",
+        );
       }
       const redisKey = valueKey(key);
       const at = Math.ceil(expiresAt);
@@ -311,6 +396,7 @@ interface ValidatedOptions {
   tls: RedisOptions["tls"] | undefined;
   encryptionKey: Uint8Array | string | undefined;
   commandTimeoutMs: number;
+  maxEntryBytes: number;
 }
 
 function validate(options: RedisCacheOptions): ValidatedOptions {
@@ -353,7 +439,13 @@ function validate(options: RedisCacheOptions): ValidatedOptions {
   if (!Number.isFinite(commandTimeoutMs) || commandTimeoutMs <= 0) {
     throw new ConfigurationError("[daemon-auth] [redis] `commandTimeoutMs` must be a positive number of milliseconds, like 500.");
   }
-  return { url, client, keyPrefix, tls: options.tls, encryptionKey: options.encryptionKey, commandTimeoutMs };
+  const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+  if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes < 1024) {
+    throw new ConfigurationError(
+      "[daemon-auth] [redis] `maxEntryBytes` must be a whole number of bytes of at least 1024, like 1048576 (the default, 1 MiB).",
+    );
+  }
+  return { url, client, keyPrefix, tls: options.tls, encryptionKey: options.encryptionKey, commandTimeoutMs, maxEntryBytes };
 }
 
 /** `host:port` for messages: never the URL itself, which may hold a password. */
@@ -382,20 +474,60 @@ function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === "ReplyError";
 }
 
-function rethrowRefused(operation: string): (error: unknown) => never {
-  return (error: unknown) => {
-    if (isReplyError(error)) {
-      throw new CacheError(
-        `[daemon-auth] [redis] Redis refused ${operation}${describeError(error)}; the client falls back to the token endpoint. ` +
-          "Check the server's maxmemory policy and the ACL rights on the key prefix.",
-        { cause: error },
-      );
-    }
-    throw error;
-  };
+/**
+ * AUTH refused (wrong password, unknown or disabled user), or a command sent without
+ * the password a server requires. Redis < 6 says "invalid password".
+ */
+function isCredentialRefusal(error: unknown): error is Error {
+  return isReplyError(error) && /^(WRONGPASS|NOAUTH)\b|invalid password/i.test(error.message);
 }
 
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return "";
-  return `: ${error.message}`.slice(0, 200);
+/** The results of a pipeline, or its first error (as if the command had been sent alone). */
+function repliesOf(results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new Error("the pipeline was discarded");
+  return results.map(([error, reply]) => {
+    if (error !== null) throw error;
+    return reply;
+  });
+}
+
+/**
+ * Every string a message from ioredis or Redis could repeat that gives access to the
+ * server: the URL, its userinfo and password (as written and decoded), a `password`
+ * query parameter, and the password of an injected client. Longest first, so a
+ * password inside the URL is never half-replaced.
+ */
+function secretsOf(options: RedisCacheOptions): string[] {
+  const secrets: string[] = [];
+  if (options.url !== undefined) {
+    const url = new URL(options.url);
+    secrets.push(options.url, `${url.username}:${url.password}@`, url.password, url.searchParams.get("password") ?? "");
+    try {
+      secrets.push(decodeURIComponent(url.password));
+    } catch {
+      // Not valid percent-encoding: ioredis cannot decode it either, so only the raw form is sent.
+    }
+  }
+  const client = options.client;
+  const password = client instanceof Cluster ? client.options.redisOptions?.password : client?.options.password;
+  if (typeof password === "string") secrets.push(password);
+  return [...new Set(secrets)].filter((secret) => secret !== "" && secret !== ":@").sort((a, b) => b.length - a.length);
+}
+
+function redactor(secrets: readonly string[]): (text: string) => string {
+  return (text) => secrets.reduce((redactedText, secret) => redactedText.split(secret).join("***"), text);
+}
+
+/**
+ * What is safe to keep of an error from ioredis: its name, its message without any
+ * credential, and its code. Never the error itself: a ReplyError's `command.args` hold
+ * the AUTH password or the token being written, and nested causes are not ours to vet.
+ */
+function safeCause(error: unknown, redact: (text: string) => string): Error | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const safe = new Error(redact(error.message));
+  safe.name = error.name;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" || typeof code === "number") Object.defineProperty(safe, "code", { value: code, enumerable: true });
+  return safe;
 }

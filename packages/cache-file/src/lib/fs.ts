@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, open, readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 
 /** The `code` of a Node system error, if any. */
@@ -21,19 +22,64 @@ export interface FileSnapshot {
   readonly mtimeMs: number;
 }
 
-/** Reads `path`; `undefined` when it does not exist. */
-export async function readSnapshot(path: string): Promise<FileSnapshot | undefined> {
+/** Why {@link readSnapshot} refused a file without reading it (or without reading it whole). */
+export type RefusalReason = "link" | "special" | "large";
+
+/** A cache file that is not a plain, small regular file: refused rather than read. */
+export class RefusedFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: RefusalReason,
+  ) {
+    super(`${path} refused (${reason})`);
+    this.name = "RefusedFileError";
+  }
+}
+
+// O_NOFOLLOW: a link planted under an entry's name is refused, never followed to a file
+// elsewhere. O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer
+// that never comes (it is then refused by the fstat check). Windows has neither flag
+// and no FIFOs or symlinks an unprivileged user can plant.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+// What open(O_NOFOLLOW) reports for a symbolic link: ELOOP on Linux and macOS, EMLINK on
+// FreeBSD, EFTYPE on NetBSD.
+const LINK_CODES = new Set(["ELOOP", "EMLINK", "EFTYPE"]);
+
+/**
+ * Reads `path`, at most `maxBytes` of it; `undefined` when it does not exist.
+ *
+ * @throws {RefusedFileError} when `path` is a symbolic link, not a regular file, or larger than `maxBytes`.
+ */
+export async function readSnapshot(path: string, maxBytes: number): Promise<FileSnapshot | undefined> {
   let handle;
   try {
-    handle = await open(path, "r");
+    handle = await open(path, OPEN_FLAGS);
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
+    const code = errorCode(error);
+    if (code === "ENOENT") return undefined;
+    if (code !== undefined && LINK_CODES.has(code)) throw new RefusedFileError(path, "link");
     throw error;
   }
   try {
     const info = await handle.stat();
-    const text = await handle.readFile("utf8");
-    return { text, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
+    if (!info.isFile()) throw new RefusedFileError(path, "special");
+    if (info.size > maxBytes) throw new RefusedFileError(path, "large");
+    // One byte more than fstat promised shows a file that grew since; the read itself
+    // stays bounded by maxBytes whatever a writer appends meanwhile.
+    let buffer = Buffer.alloc(info.size + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > maxBytes) throw new RefusedFileError(path, "large");
+        const larger = Buffer.alloc(maxBytes + 1);
+        buffer.copy(larger);
+        buffer = larger;
+      }
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return { text: buffer.toString("utf8", 0, length), ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
   } finally {
     await handle.close();
   }
@@ -46,7 +92,7 @@ export async function readSnapshot(path: string): Promise<FileSnapshot | undefin
  */
 export async function unlinkIfSame(path: string, ino: number): Promise<void> {
   try {
-    if ((await stat(path)).ino === ino) await unlink(path);
+    if ((await lstat(path)).ino === ino) await unlink(path);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
   }
@@ -110,7 +156,7 @@ export async function sweepStrays(directory: string, olderThanMs: number): Promi
       .map(async (name) => {
         const path = join(directory, name);
         try {
-          if ((await stat(path)).mtimeMs < cutoff) await unlink(path);
+          if ((await lstat(path)).mtimeMs < cutoff) await unlink(path);
         } catch {
           // Gone already, or not ours to remove: either way nothing to do.
         }
