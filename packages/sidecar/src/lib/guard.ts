@@ -18,7 +18,8 @@ export function isLoopbackHost(host: string): boolean {
  * hand every caller it serves the daemon's tokens (SSRF); a browser request means a web
  * page is probing the loopback port. The managed identity endpoints refuse both too.
  */
-const REFUSED_HEADERS = ["x-forwarded-for", "forwarded", "origin", "sec-fetch-mode", "sec-fetch-site"] as const;
+// Not Sec-Fetch-Mode: Node's own fetch sends it. Sec-Fetch-Site comes only from browsers.
+const REFUSED_HEADERS = ["x-forwarded-for", "forwarded", "origin", "sec-fetch-site"] as const;
 
 /**
  * Why a request must be refused before its secret header is even looked at, or
