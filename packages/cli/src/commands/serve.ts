@@ -78,6 +78,12 @@ export const serve: CommandRun = async (argv, io) => {
     ),
   );
 
+  // Listening for the signals before the URL is printed: a supervisor may stop the sidecar
+  // as soon as it reads the URL, and Node's default action would skip the clean stop.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
   const redisUrl = io.env[ENVIRONMENT_VARIABLES.redisUrl]?.trim();
   const cache: TokenCacheStore | undefined = redisUrl ? createRedisCache({ url: redisUrl }) : undefined;
   const transport = createUndiciTransport();
@@ -104,10 +110,7 @@ export const serve: CommandRun = async (argv, io) => {
   log({ level: "info", msg: "configuration", description: configuration.description, sharedCache: cache === undefined ? "none" : "redis" });
   io.out(`${sidecar.url}\n`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await stopSignal;
   log({ level: "info", msg: "stopping", signal });
   await sidecar.close();
   await release();
