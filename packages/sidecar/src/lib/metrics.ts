@@ -57,10 +57,23 @@ export function createSidecarMetrics(aadstsCode: (correlationId: string) => stri
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  // Label children looked up once: prom-client hashes the label set on every inc otherwise,
+  // a cost each cache hit would pay twice.
+  const requestChildren = new Map<string, { inc(): void }>();
+  const servedChildren = new Map<TokenSource, { inc(): void }>();
   return {
     registry,
-    request: (endpoint, outcome) => requests.inc({ endpoint, outcome }),
-    tokenServed: (source) => served.inc({ source }),
+    request(endpoint, outcome) {
+      const key = `${endpoint} ${outcome}`;
+      let child = requestChildren.get(key);
+      if (child === undefined) requestChildren.set(key, (child = requests.labels({ endpoint, outcome })));
+      child.inc();
+    },
+    tokenServed(source) {
+      let child = servedChildren.get(source);
+      if (child === undefined) servedChildren.set(source, (child = served.labels({ source })));
+      child.inc();
+    },
     telemetry: {
       onTokenRequest(event) {
         const status = String(event.status ?? 0);
