@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { inspect } from "node:util";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -273,6 +274,21 @@ describe("operations", () => {
     expect((await inFlight).status).toBe(200);
     await closing;
     await expect(get(`${started.url}/healthz`)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe("secrets in objects", () => {
+  it("neither the header nor the client secret shows in util.inspect or JSON.stringify of the sidecar", async () => {
+    const options = { client: { tenantId: ids.tenantId, clientId: ids.daemonClientId, authorityHost: emulator.url, credential: clientSecret(ids.daemonClientSecret) }, header: HEADER, allowScopes: [SCOPE] };
+    const created = createSidecar(options);
+    const started = await created.listen();
+    running.push(started);
+    for (const value of [created, started]) {
+      for (const text of [inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value)]) {
+        expect(text).not.toContain(HEADER);
+        expect(text).not.toContain(ids.daemonClientSecret);
+      }
+    }
   });
 });
 
