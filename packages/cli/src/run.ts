@@ -11,6 +11,7 @@ const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Co
   { name: "consent-url", summary: "print the admin consent URL that onboards a tenant", load: async () => (await import("./commands/consent-url.js")).consentUrl },
   { name: "doctor", summary: "check a configuration step by step, with the fix for each failure", load: async () => (await import("./commands/doctor.js")).doctor },
   { name: "emulator", summary: "run the local identity platform emulator (offline Entra ID)", load: async () => (await import("./commands/emulator.js")).emulator },
+  { name: "serve", summary: "run a token sidecar for every process on the host (App Service MI protocol)", load: async () => (await import("./commands/serve.js")).serve },
 ];
 
 const USAGE = `Usage: daemon-auth <command> [options]
@@ -53,7 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       io.out(`${version()}\n`);
       return 0;
     }
-    if (name === undefined) throw new UsageError("missing <command>: token, decode, consent-url, doctor or emulator");
+    if (name === undefined) throw new UsageError("missing <command>: token, decode, consent-url, doctor, emulator or serve");
     const command = COMMANDS.find((candidate) => candidate.name === name);
     if (command === undefined) {
       throw new UsageError(name.startsWith("-") ? `unknown option '${name}' before the command` : `unknown command '${name}'`);

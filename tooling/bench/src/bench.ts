@@ -14,6 +14,7 @@ import {
   type Incumbent,
 } from "./scenarios.js";
 import { sharedRedis } from "./shared-redis.js";
+import { sidecarScenarios } from "./sidecar.js";
 
 /** What one run measured, as written to `bench-results.json`. */
 export interface BenchReport {
@@ -127,6 +128,24 @@ export async function runBenchmarks(sizes: Partial<BenchSizes> = {}, progress: (
   if (resolved.memoryTenants > 0) {
     progress(`scenario 8: heap per cached token at ${String(resolved.memoryTenants)} tenants`);
     figures.push(await memoryPerToken(resolved.memoryTenants, Math.min(resolved.memoryTenants, 1_000)));
+  }
+
+  if (resolved.sidecarDurationMs > 0 || resolved.sidecarCallers > 0) {
+    progress("scenario 9: token sidecar, tokens/s beside a bare node:http floor, and token requests per key");
+    const sidecar = await sidecarScenarios(resolved.sidecarDurationMs, Math.max(1, resolved.repetitions), resolved.sidecarCallers);
+    figures.push(...sidecar);
+    for (const figure of sidecar) {
+      if (figure.floor !== undefined) {
+        const ofFloor = figure.ours / figure.floor;
+        targets.push({ target: `9. sidecar ${figure.scenario.split(", ").at(-1) ?? ""}: ≥ 0.8× the bare node:http floor`, met: ofFloor >= 0.8, measured: `${fixed(ofFloor)}× floor` });
+      } else {
+        targets.push({
+          target: "9. one token request per key for every caller of the sidecar",
+          met: figure.ours === 1,
+          measured: `${String(figure.ours)} request(s); msal-node processes: ${String(figure.msal)}`,
+        });
+      }
+    }
   }
 
   return {

@@ -15,8 +15,8 @@ const ids = demoEmulatorIdentities;
 /** Requests kept in flight by the concurrent runs. */
 export const IN_FLIGHT = 50;
 
-/** Token requests per second from `workers` loops of `call` for `durationMs`, after a short warm-up. */
-async function requestsPerSecond(durationMs: number, workers: number, call: (worker: number) => Promise<unknown>): Promise<number> {
+/** Requests per second from `workers` loops of `call` for `durationMs`, after a short warm-up. */
+export async function requestsPerSecond(durationMs: number, workers: number, call: (worker: number) => Promise<unknown>): Promise<number> {
   const loop = async (worker: number, until: number, counted: boolean): Promise<number> => {
     let count = 0;
     while (performance.now() < until) {

@@ -58,6 +58,17 @@ export interface BenchSizes {
    * @default 100000
    */
   memoryTenants: number;
+  /**
+   * Time the token sidecar and its floor each get, in milliseconds, taken in `repetitions`
+   * alternating slices; 0 skips that figure.
+   * @default 3000
+   */
+  sidecarDurationMs: number;
+  /**
+   * Callers of one key through the sidecar, against as many msal-node processes; 0 skips that figure.
+   * @default 8
+   */
+  sidecarCallers: number;
 }
 
 /** Defaults of {@link BenchSizes}. */
@@ -72,6 +83,8 @@ export const DEFAULT_SIZES: BenchSizes = {
   certificateTenants: 1_000,
   sharedProcesses: 8,
   memoryTenants: 100_000,
+  sidecarDurationMs: 3_000,
+  sidecarCallers: 8,
 };
 
 /** The libraries beside daemon-auth, by the key their figure has in {@link Figure}. */

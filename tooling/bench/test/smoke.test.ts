@@ -14,6 +14,8 @@ describe("runBenchmarks", () => {
       certificateTenants: 5,
       sharedProcesses: 2,
       memoryTenants: 20,
+      sidecarDurationMs: 100,
+      sidecarCallers: 3,
     });
 
     expect(report.figures.map((figure) => figure.scenario)).toEqual([
@@ -31,6 +33,9 @@ describe("runBenchmarks", () => {
       "2 processes sharing Redis, cold start: token requests per key",
       "2 processes sharing Redis, across a refresh point: token requests per key",
       "heap growth per cached token, 20 tenants",
+      "sidecar, loopback HTTP, cached token, sequential",
+      "sidecar, loopback HTTP, cached token, 50 in flight",
+      "3 callers of one key: sidecar vs 3 msal-node processes, token requests",
     ]);
     for (const figure of report.figures) {
       expect(Number.isFinite(figure.ours), figure.scenario).toBe(true);
@@ -46,6 +51,7 @@ describe("runBenchmarks", () => {
     expect(sequential?.msal).toBeGreaterThan(0);
     expect(report.availableParallelism).toBeGreaterThan(0);
     expect(report.targets.length).toBeGreaterThanOrEqual(8);
+    expect(byName.get("3 callers of one key: sidecar vs 3 msal-node processes, token requests")).toMatchObject({ ours: 1, msal: 3 });
     expect(formatReport(report)).toContain("| cache hit, one tenant | µs/call |");
   });
 
@@ -60,6 +66,8 @@ describe("runBenchmarks", () => {
       certificateTenants: 4,
       sharedProcesses: 0,
       memoryTenants: 0,
+      sidecarDurationMs: 0,
+      sidecarCallers: 0,
     });
     const byName = new Map(report.figures.map((figure) => [figure.scenario, figure]));
     expect(byName.get("25 concurrent cold calls, one key")).toMatchObject({ ours: 1, msal: 25, identity: 25 });
