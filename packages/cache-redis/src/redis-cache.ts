@@ -24,6 +24,8 @@ export interface RedisCacheOptions {
   client?: Redis | Cluster;
   /**
    * Prepended to every key this store writes, so several applications can share a Redis.
+   * A Redis Cluster hash tag in it (`"{my-app}:"`) puts every key of the store in one
+   * slot; an empty tag `{}` is refused, since it would split an entry from its lock.
    * @default "daemon-auth:"
    */
   keyPrefix?: string;
@@ -94,13 +96,14 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
   let lastError: unknown;
   let disposed = false;
   let pxatSupported = true;
-  // The last connection failure that was a refusal of our credentials, until a
-  // connection is ready again: reconnect attempts then fail with "Connection is
-  // closed", and the user still needs to hear that the password is wrong.
-  let credentialsRefused: Error | undefined;
+  // The last connection failure that was a refusal of our credentials or of the
+  // server's TLS certificate, until a connection is ready again: reconnect attempts
+  // then fail with "Connection is closed", and the user still needs to hear that the
+  // password is wrong or the CA missing.
+  let refused: Error | undefined;
   const noteError = (error: unknown): void => {
     lastError = error;
-    if (isCredentialRefusal(error)) credentialsRefused = error;
+    if (isCredentialRefusal(error) || isCertificateRefusal(error)) refused = error;
   };
 
   const getClient = (): RedisClient => {
@@ -138,9 +141,19 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
       error,
     );
 
+  const untrustedCertificate = (error: Error): CacheError =>
+    failure(
+      `[daemon-auth] [redis] Redis at ${target} presented a TLS certificate this client does not trust${describeError(error)}; ` +
+        "the client falls back to the token endpoint. " +
+        (owned
+          ? "Pass the CA that signed the server's certificate in the `tls` option (`tls: { ca }`), and check that the host in the Redis URL is one the certificate names."
+          : "Check the `tls` options (CA, servername) of the ioredis client you passed."),
+      error,
+    );
+
   const unavailable = (reason: string, cause?: unknown): CacheError => {
-    const refusal = isCredentialRefusal(cause) ? cause : credentialsRefused;
-    if (refusal !== undefined) return refusedCredentials(refusal);
+    const refusal = isCredentialRefusal(cause) || isCertificateRefusal(cause) ? cause : refused;
+    if (refusal !== undefined) return isCertificateRefusal(refusal) ? untrustedCertificate(refusal) : refusedCredentials(refusal);
     return failure(
       `[daemon-auth] [redis] The Redis token cache at ${target} is unavailable (${reason}); ` +
         "the client falls back to the token endpoint. Check that Redis is running and reachable from this host.",
@@ -170,7 +183,7 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
     const redis = getClient();
     switch (redis.status) {
       case "ready":
-        credentialsRefused = undefined;
+        refused = undefined;
         return redis;
       case "wait":
         redis.connect().catch((error: unknown) => (lastError = error));
@@ -199,7 +212,7 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
         else reject(error);
       };
       const onReady = () => {
-        credentialsRefused = undefined;
+        refused = undefined;
         finish();
       };
       const onError = (error: unknown) => noteError(error);
@@ -255,8 +268,8 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
     }
   };
 
-  const valueKey = (key: string) => namespaced(config.keyPrefix, "token", key);
-  const lockKey = (key: string) => namespaced(config.keyPrefix, "lock", key);
+  const valueKey = (key: string) => entryKey(config.keyPrefix, key);
+  const lockKey = (key: string) => `${entryKey(config.keyPrefix, key)}:lock`;
 
   const store: TokenCacheStore = {
     name: "redis",
@@ -311,6 +324,7 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
           return;
         } catch (error) {
           // Redis < 6.2 has no PXAT: remember it and use a relative expiry from now on.
+          // No server that old runs in the tests, so the README does not claim support.
           if (!(isReplyError(error) && /syntax error/i.test(error.message))) rethrowRefused("SET")(error);
           pxatSupported = false;
         }
@@ -435,6 +449,14 @@ function validate(options: RedisCacheOptions): ValidatedOptions {
   if (typeof keyPrefix !== "string") {
     throw new ConfigurationError('[daemon-auth] [redis] `keyPrefix` must be a string, like "my-app:daemon-auth:".');
   }
+  // Redis Cluster hashes the whole name when its first `{` is followed by `}`: an entry
+  // and its lock would then land in different slots.
+  const brace = keyPrefix.indexOf("{");
+  if (brace >= 0 && keyPrefix[brace + 1] === "}") {
+    throw new ConfigurationError(
+      '[daemon-auth] [redis] `keyPrefix` must not contain an empty hash tag "{}"; remove it, or put a name inside ("{my-app}:") to keep all keys in one Redis Cluster slot.',
+    );
+  }
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   if (!Number.isFinite(commandTimeoutMs) || commandTimeoutMs <= 0) {
     throw new ConfigurationError("[daemon-auth] [redis] `commandTimeoutMs` must be a positive number of milliseconds, like 500.");
@@ -464,10 +486,17 @@ function describeTarget(options: RedisCacheOptions): string {
   return "Redis";
 }
 
-function namespaced(prefix: string, kind: "token" | "lock", key: string): string {
-  if (key.length <= MAX_PLAIN_KEY_LENGTH) return `${prefix}${kind}:${key}`;
-  // `#` instead of `:` keeps hashed names apart from any plain key.
-  return `${prefix}${kind}#sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
+/**
+ * The Redis key of an entry: `<prefix>{<key>}`. Its siblings (the lock, `…:lock`) append
+ * to it, so the first `{` and the first `}` after it, which pick a key's hash slot in
+ * Redis Cluster, lie in the part they share: an entry and its lock are always in one
+ * slot, whatever the prefix holds. A key that would make an empty hash tag (empty, or
+ * starting with `}`) or is long is replaced by its SHA-256, as `<prefix>#sha256{<hex>}`:
+ * the `#` keeps hashed names apart from any plain key, and the tag is never empty.
+ */
+function entryKey(prefix: string, key: string): string {
+  if (key.length > 0 && key.length <= MAX_PLAIN_KEY_LENGTH && !key.startsWith("}")) return `${prefix}{${key}}`;
+  return `${prefix}#sha256{${createHash("sha256").update(key, "utf8").digest("hex")}}`;
 }
 
 function isReplyError(error: unknown): error is Error {
@@ -480,6 +509,17 @@ function isReplyError(error: unknown): error is Error {
  */
 function isCredentialRefusal(error: unknown): error is Error {
   return isReplyError(error) && /^(WRONGPASS|NOAUTH)\b|invalid password/i.test(error.message);
+}
+
+/**
+ * The TLS handshake failed because the server's certificate is not trusted: an unknown
+ * or self-signed CA, a host name it does not name, an expired certificate (Node's
+ * OpenSSL verification codes, and its own host name check).
+ */
+function isCertificateRefusal(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME_MISMATCH/.test(code);
 }
 
 /** The results of a pipeline, or its first error (as if the command had been sent alone). */

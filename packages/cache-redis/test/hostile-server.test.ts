@@ -2,11 +2,12 @@
 // redis-server with an ACL user and password.
 import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
-import { CacheError, ConfigurationError, type TokenCacheStore } from "@daemon-auth/core";
+import { ConfigurationError, type TokenCacheStore } from "@daemon-auth/core";
 import { startRedisServer, type RedisServer } from "@daemon-auth/test-utils";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCache, type RedisCacheOptions } from "../src/index.js";
+import { failureOf } from "./fixtures/helpers.js";
 
 const HOUR = 3_600_000;
 // Characters that URLs percent-encode, so both spellings of the password are checked.
@@ -34,13 +35,6 @@ function cache(options: RedisCacheOptions): TokenCacheStore {
   const store = createRedisCache(options);
   stores.push(store);
   return store;
-}
-
-async function failureOf(operation: Promise<unknown>): Promise<CacheError> {
-  // What a wrong success returned is left out: a huge value would swamp the report.
-  const error: unknown = await operation.then(() => "resolved", (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(CacheError);
-  return error as CacheError;
 }
 
 /** Every rendering of the error and of each cause below it is free of every secret. */
@@ -111,15 +105,15 @@ describe("createRedisCache: maxEntryBytes", () => {
     const store = cache({ url: urlWith(PASSWORD), keyPrefix: prefix, maxEntryBytes: 1024 });
     const admin = new Redis(redis.url);
     try {
-      await admin.set(`${prefix}token:fits`, "€".repeat(341) + "x", "PX", 60_000);
-      await admin.set(`${prefix}token:huge`, "x".repeat(20 * 1024 * 1024), "PX", 60_000);
-      await admin.set(`${prefix}token:empty`, "", "PX", 60_000);
+      await admin.set(`${prefix}{fits}`, "€".repeat(341) + "x", "PX", 60_000);
+      await admin.set(`${prefix}{huge}`, "x".repeat(20 * 1024 * 1024), "PX", 60_000);
+      await admin.set(`${prefix}{empty}`, "", "PX", 60_000);
       expect(await store.get("fits")).toBe("€".repeat(341) + "x");
       expect(await store.get("empty")).toBe("");
       expect(await store.get("missing")).toBeUndefined();
       const error = await failureOf(store.get("huge"));
       expect(error.message).toMatch(/larger than maxEntryBytes \(1024 bytes\); the store read no more than that/);
-      expect(error.message).toContain(`${prefix}token:huge`);
+      expect(error.message).toContain(`${prefix}{huge}`);
       // Redis counts what it sent: the whole value would be 20 MB on the wire.
       const info = String(await redis.command("INFO", "stats"));
       const sent = Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1]);
@@ -134,7 +128,7 @@ describe("createRedisCache: maxEntryBytes", () => {
     const store = cache({ url: urlWith(PASSWORD), keyPrefix: prefix, maxEntryBytes: 1024 });
     const error = await failureOf(store.set("k", "x".repeat(1025), Date.now() + HOUR));
     expect(error.message).toMatch(/1025 bytes is larger than maxEntryBytes \(1024\).*Raise maxEntryBytes/s);
-    expect(await redis.command("EXISTS", `${prefix}token:k`)).toBe(0);
+    expect(await redis.command("EXISTS", `${prefix}{k}`)).toBe(0);
     await store.set("k", "x".repeat(1024), Date.now() + HOUR);
     expect(await store.get("k")).toBe("x".repeat(1024));
   });

@@ -43,10 +43,10 @@ describe("createRedisCache: storage", () => {
     const { store, prefix } = cache();
     const expiresAt = Date.now() + HOUR;
     await store.set("k", "v", expiresAt);
-    const pttl = await admin.pttl(`${prefix}token:k`);
+    const pttl = await admin.pttl(`${prefix}{k}`);
     expect(pttl).toBeGreaterThan(HOUR - 5_000);
     expect(pttl).toBeLessThanOrEqual(HOUR);
-    expect(await admin.get(`${prefix}token:k`)).toBe("v");
+    expect(await admin.get(`${prefix}{k}`)).toBe("v");
   });
 
   it("keeps stores with different prefixes apart and writes only under its prefix", async () => {
@@ -58,7 +58,7 @@ describe("createRedisCache: storage", () => {
     expect(await a.store.get("same")).toBe("from-a");
     await a.store.delete("same");
     expect(await b.store.get("same")).toBe("from-b");
-    expect(await admin.keys(`${b.prefix}*`)).toEqual([`${b.prefix}token:same`]);
+    expect(await admin.keys(`${b.prefix}*`)).toEqual([`${b.prefix}{same}`]);
   });
 
   it("uses the documented default prefix", async () => {
@@ -66,7 +66,7 @@ describe("createRedisCache: storage", () => {
     const store = createRedisCache({ url: redis.url });
     stores.push(store);
     await store.set(key, "v", Date.now() + HOUR);
-    expect(await admin.get(`daemon-auth:token:${key}`)).toBe("v");
+    expect(await admin.get(`daemon-auth:{${key}}`)).toBe("v");
   });
 
   it("hashes very long keys instead of storing them whole", async () => {
@@ -75,14 +75,14 @@ describe("createRedisCache: storage", () => {
     await store.set(long, "v", Date.now() + HOUR);
     expect(await store.get(long)).toBe("v");
     const [name] = await admin.keys(`${prefix}*`);
-    expect(name).toMatch(new RegExp(`^${prefix}token#sha256:[0-9a-f]{64}$`));
+    expect(name).toMatch(new RegExp(`^${prefix}#sha256\\{[0-9a-f]{64}\\}$`));
   });
 
   it("reads back a corrupt value under its key as is, and a foreign type as a miss", async () => {
     const { store, prefix } = cache();
-    await admin.set(`${prefix}token:corrupt`, "\u0000{not json", "PX", 60_000);
+    await admin.set(`${prefix}{corrupt}`, "\u0000{not json", "PX", 60_000);
     expect(await store.get("corrupt")).toBe("\u0000{not json");
-    await admin.hset(`${prefix}token:hash`, "field", "value");
+    await admin.hset(`${prefix}{hash}`, "field", "value");
     expect(await store.get("hash")).toBeUndefined();
     await store.set("hash", "replaced", Date.now() + HOUR);
     expect(await store.get("hash")).toBe("replaced");
@@ -92,11 +92,11 @@ describe("createRedisCache: storage", () => {
     const key = randomBytes(32);
     const { store, prefix } = cache({ encryptionKey: key.toString("base64") });
     await store.set("k", "secret-token-value", Date.now() + HOUR);
-    const raw = await admin.get(`${prefix}token:k`);
+    const raw = await admin.get(`${prefix}{k}`);
     expect(raw).toMatch(/^v1\.[\w-]+\.[\w-]+$/);
     expect(raw).not.toContain("secret-token-value");
     expect(await store.get("k")).toBe("secret-token-value");
-    await admin.set(`${prefix}token:plain`, "plaintext", "PX", 60_000);
+    await admin.set(`${prefix}{plain}`, "plaintext", "PX", 60_000);
     expect(await store.get("plain")).toBeUndefined();
   });
 });
@@ -107,12 +107,12 @@ describe("createRedisCache: lock", () => {
     const lock = await store.lock!("k", { ttlMs: 30_000 });
     expect(lock).toBeDefined();
     const names = await admin.keys(`${prefix}*`);
-    expect(names).toEqual([`${prefix}lock:k`]);
-    const pttl = await admin.pttl(`${prefix}lock:k`);
+    expect(names).toEqual([`${prefix}{k}:lock`]);
+    const pttl = await admin.pttl(`${prefix}{k}:lock`);
     expect(pttl).toBeGreaterThan(25_000);
     expect(await store.get("k")).toBeUndefined();
     await lock!.release();
-    expect(await admin.exists(`${prefix}lock:k`)).toBe(0);
+    expect(await admin.exists(`${prefix}{k}:lock`)).toBe(0);
   });
 
   it("shares the lock between two stores (processes) on the same prefix", async () => {
@@ -234,7 +234,7 @@ describe("createRedisCache: failures", () => {
       const deadline = Date.now() + 10_000;
       while ((await evalCalls()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await evalCalls()).toBe(1);
-      expect(await own.command("EXISTS", `${prefix}lock:k`)).toBe(0);
+      expect(await own.command("EXISTS", `${prefix}{k}:lock`)).toBe(0);
       const lock = await other.lock!("k", { ttlMs: 60_000 });
       expect(lock).toBeDefined();
       await lock?.release();
@@ -318,6 +318,7 @@ describe("createRedisCache: clients and lifecycle", () => {
       [{ client: { get() {} } }, /ioredis Redis or Cluster/],
       [{ client, tls: {} }, /`tls` applies to `url` only/],
       [{ url: redis.url, commandTimeoutMs: 0 }, /commandTimeoutMs/],
+      [{ url: redis.url, keyPrefix: "app:{}:" }, /empty hash tag/],
       [{ url: redis.url, encryptionKey: "c2hvcnQ=" }, /openssl rand -base64 32/],
     ];
     for (const [options, message] of cases) {

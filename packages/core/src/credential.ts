@@ -45,8 +45,8 @@ export interface ReloadReason {
 
 /**
  * Authenticates the client at a token endpoint. Implementations must keep secret
- * material out of `toString`, `JSON.stringify` and `util.inspect` (see
- * {@link redactedInspect}).
+ * material out of `toString`, `JSON.stringify` and `util.inspect` (wrap the credential in
+ * {@link redacted}, exported by this package).
  */
 export interface ClientCredential {
   /** What the credential is, for logs: `"secret"`, `"certificate"`, `"assertion"`, … */

@@ -2,6 +2,15 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Waits `ms` milliseconds of this clock's time: between polls of another process's
+   * refresh lock and between retries of a token request. A test clock implements it by
+   * advancing itself, so a frozen clock cannot leave a wait spinning forever. The wait
+   * ends early with an `AbortError` when `signal` fires (the client is disposed), whether
+   * or not the implementation watches the signal.
+   * @default a real timer (`setTimeout`)
+   */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 /** The wall clock. */

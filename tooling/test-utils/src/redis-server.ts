@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,13 @@ export interface RedisServerOptions {
    * @default 10000
    */
   startTimeoutMs?: number;
+  /**
+   * The text of a configuration file, written to the server's private directory and
+   * passed as its first argument. Sentinel needs one: it rewrites its file with what it
+   * learns (replicas, failovers), and refuses to start without a writable file.
+   * @default no configuration file
+   */
+  config?: string;
 }
 
 /** A `redis-server` child process owned by a test. */
@@ -37,6 +44,12 @@ export interface RedisServer {
   readonly running: boolean;
   /** Kills the server (SIGKILL, like a crash) and waits for it to exit. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Kills the server (SIGKILL, like a crash) and waits for it to exit, keeping its
+   * private directory: a {@link RedisServer.restart} then finds its files again (a
+   * cluster node its `nodes.conf`, so it rejoins with its identity). Safe to call twice.
+   */
+  kill(): Promise<void>;
   /** Stops the server if it runs, then starts it again on the same port with an empty dataset. */
   restart(): Promise<void>;
   /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung host. */
@@ -119,7 +132,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 
   async function spawnOn(candidatePort: number): Promise<void> {
+    const configFile = join(dir, "redis.conf");
+    // Written once per directory: on a restart Sentinel finds the state it rewrote there.
+    if (options.config !== undefined && !existsSync(configFile)) writeFileSync(configFile, options.config, { mode: 0o600 });
     const args = [
+      ...(options.config === undefined ? [] : [configFile]),
       "--port", String(candidatePort),
       "--bind", "127.0.0.1",
       "--save", "",
@@ -212,6 +229,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await stop();
       removeDir();
     },
+    kill: () => stop(),
     async restart() {
       await stop();
       if (removed) {

@@ -1,4 +1,5 @@
 import { AbortError, InvalidResponseError } from "../errors.js";
+import type { Clock } from "../environment.js";
 import { printable } from "./validation.js";
 
 /** Token and discovery responses are small; anything larger is a misbehaving server. */
@@ -147,6 +148,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * Waits `ms` of `clock`'s time: its own `sleep` when it has one (a test clock advances
+ * itself), a real timer otherwise. Ends with {@link AbortError} when `signal` fires, even
+ * if the clock's `sleep` ignores the signal.
+ */
+export function sleepOn(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return clock.sleep === undefined ? sleep(ms, signal) : raceAbort(clock.sleep(ms, signal), signal);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   TimeoutError,
 } from "../errors.js";
 import type { HttpTransport } from "../transport.js";
-import { parseRetryAfter, readJsonObject, refuseRedirect, sleep, withDeadline } from "./http.js";
+import { parseRetryAfter, readJsonObject, refuseRedirect, sleepOn, withDeadline } from "./http.js";
 import { parseErrorResponse, parseTokenResponse, type TokenResponse } from "./token-response.js";
 
 /** One token request, ready to send: everything but the wire is decided. */
@@ -77,7 +77,7 @@ export async function postTokenRequest(settings: TokenEndpointSettings, call: To
       reason: outcome.error.message,
       correlationId: call.correlationId,
     });
-    await sleep(delay, call.signal);
+    await sleepOn(clock, delay, call.signal);
   }
   throw lastError ?? new HttpError("The token request made no attempt; check 'retry.maxAttempts'.");
 }

@@ -23,6 +23,11 @@ export const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 86_400;
  */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
+/** Whether `value` can travel as a bearer token: a non-empty RFC 6750 `b64token`. */
+export function isBearerToken(value: unknown): value is string {
+  return typeof value === "string" && B64TOKEN.test(value);
+}
+
 /**
  * Parses a 200 token response strictly (RFC 6749 §5.1): an `access_token` that is an
  * RFC 6750 b64token, `token_type` Bearer (any case), and `expires_in` a non-negative
@@ -38,7 +43,7 @@ export function parseTokenResponse(body: Record<string, unknown>, status: number
   if (typeof accessToken !== "string" || accessToken.length === 0) {
     throw new InvalidResponseError("The token response has no 'access_token'.", { status });
   }
-  if (!B64TOKEN.test(accessToken)) {
+  if (!isBearerToken(accessToken)) {
     throw new InvalidResponseError(
       "The token response's 'access_token' holds characters a bearer token cannot carry (RFC 6750 b64token: letters, digits, '-._~+/', trailing '='); " +
         "it was refused and not cached. Check the server or any proxy rewriting its answers.",

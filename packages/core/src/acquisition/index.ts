@@ -1,0 +1,24 @@
+/**
+ * `@daemon-auth/core/acquisition`: the acquisition machinery, for token-source authors.
+ *
+ * A package that gets tokens from somewhere other than the client credentials grant (a
+ * managed identity endpoint, a token sidecar) supplies only a {@link TokenFetcher}; the
+ * {@link TokenAcquirer} around it gives it everything `createDaemonClient` has: the
+ * allocation-free in-process index, single-flight per key, remembered permanent failures
+ * and `Retry-After` pauses, the shared store with its cross-process lock and store
+ * deadline, a proactive background refresh, serve-stale when a refresh fails, and the
+ * lifetime cap on every token. Options are checked by {@link resolveAcquisitionSettings}
+ * with the same messages as the client's.
+ *
+ * @example
+ * import { resolveAcquisitionSettings, TokenAcquirer, type TokenFetcher } from "@daemon-auth/core/acquisition";
+ * const settings = resolveAcquisitionSettings({ cache, logger });
+ * const acquirer = new TokenAcquirer(imdsFetcher, settings);
+ * const hit = acquirer.cached(IMDS_TENANT, scope);
+ * const result = hit ?? (await acquirer.acquire(acquirer.target(IMDS_TENANT, [scope]), { signal }));
+ */
+export { TokenAcquirer, type AcquireOptions } from "./token-acquirer.js";
+export type { FetchedToken, TokenFetchContext, TokenFetcher } from "./token-fetcher.js";
+export type { TokenTarget } from "./token-target.js";
+export { resolveAcquisitionSettings, type AcquisitionOptions, type AcquisitionSettings } from "./settings.js";
+export type { LifetimePolicy } from "../lib/cached-token.js";

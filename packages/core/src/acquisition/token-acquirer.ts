@@ -1,0 +1,292 @@
+import type { AccessTokenResult } from "../client-types.js";
+import { ConfigurationError, InvalidRequestError, InvalidResponseError } from "../errors.js";
+import { redacted } from "../redacted.js";
+import type { AcquisitionSettings } from "./settings.js";
+import { createCachedToken, keyPrefix, tokenCacheKey, TokenIndex, toResult, type CachedToken } from "../lib/cached-token.js";
+import { describeError } from "../lib/describe-error.js";
+import { raceAbort } from "../lib/http.js";
+import { isBearerToken } from "../lib/token-response.js";
+import { RequestGates } from "./gates.js";
+import { SharedStore } from "./shared-store.js";
+import { SingleFlight } from "./single-flight.js";
+import type { FetchedToken, TokenFetcher } from "./token-fetcher.js";
+import { tokenTarget, type TokenTarget } from "./token-target.js";
+
+/** How one acquisition may be answered; the fields of `AcquireTokenRequest` past its target. */
+export interface AcquireOptions {
+  /** Skip the cache read and fetch a new token (it is still stored). */
+  readonly forceRefresh?: boolean | undefined;
+  /** A claims challenge (JSON object text); bypasses the cache read and is passed to the fetcher. */
+  readonly claims?: string | undefined;
+  /** Cancels this caller's wait (a shared flight goes on for the others). */
+  readonly signal?: AbortSignal | undefined;
+  /** @default a random UUID */
+  readonly correlationId?: string | undefined;
+}
+
+interface FlightMode {
+  readonly bypassRead: boolean;
+  readonly claims: string | undefined;
+  readonly correlationId: string;
+}
+
+/**
+ * The acquisition machinery around a {@link TokenFetcher}, the same for every token
+ * source: the in-process index (an allocation-free hit), single-flight per key, the
+ * request gates, the shared store with its cross-process lock, a proactive refresh in the
+ * background past the token's refresh time, and serve-stale when a refresh fails while
+ * the cached token is still valid.
+ *
+ * For token-source authors: build the settings with {@link resolveAcquisitionSettings},
+ * supply only the fetch, and answer requests with {@link cached} then {@link acquire}.
+ *
+ * @example
+ * const settings = resolveAcquisitionSettings(options);
+ * const acquirer = new TokenAcquirer(myFetcher, settings);
+ * const target = acquirer.target(tenantId, [scope]);
+ * const { accessToken } = await acquirer.acquire(target, { signal });
+ */
+export class TokenAcquirer {
+  /** The in-process tokens: O(1) on a hit, no serialization, no key built. */
+  private readonly index: TokenIndex;
+  private readonly flights = new SingleFlight<AccessTokenResult>();
+  private readonly gates: RequestGates;
+  private readonly shared: SharedStore | undefined;
+  /** `authority|client|`: the key prefix up to the tenant. */
+  private readonly keyPrefix: string;
+  private readonly lifetime = new AbortController();
+
+  constructor(
+    private readonly fetcher: TokenFetcher,
+    private readonly settings: AcquisitionSettings,
+  ) {
+    this.index = new TokenIndex(settings.maxCachedTokens);
+    this.gates = new RequestGates(settings.clock, settings.errorCacheMs);
+    this.keyPrefix = keyPrefix(fetcher.authority, fetcher.clientId);
+    this.shared =
+      settings.store === undefined
+        ? undefined
+        : new SharedStore(settings.store, {
+            clock: settings.clock,
+            logger: settings.logger,
+            timeoutMs: settings.storeTimeoutMs,
+            authority: fetcher.authority,
+            clientId: fetcher.clientId,
+            signal: this.lifetime.signal,
+          });
+    redacted(this, `TokenAcquirer(${fetcher.kind}, clientId=${fetcher.clientId}, authority=${fetcher.authority})`);
+  }
+
+  /** The target of `tenantId` and `scopes`, both already normalized by the caller. */
+  target(tenantId: string, scopes: readonly string[]): TokenTarget {
+    return tokenTarget(this.keyPrefix, tenantId, scopes);
+  }
+
+  /**
+   * The hot path: the cached answer for a tenant and scope key as the index holds them,
+   * starting a background refresh when it is due; `undefined` on a miss. A tenant and
+   * scope are in the index only if they passed validation when the token was stored, so
+   * the caller may pass raw strings: a hit needs no validation, builds no key and
+   * allocates nothing.
+   */
+  cached(tenantId: string, scopeKey: string): AccessTokenResult | undefined {
+    const cached = this.index.get(tenantId, scopeKey);
+    if (cached === undefined) return undefined;
+    const now = this.settings.clock.now();
+    if (now < cached.refreshOn) return cached.cacheResult;
+    if (now >= cached.usableUntil) return undefined;
+    this.refreshInBackground(cached);
+    return cached.cacheResult;
+  }
+
+  /** A token for `target`: from the index, the shared store or the fetcher, as `options` allow. */
+  async acquire(target: TokenTarget, options: AcquireOptions): Promise<AccessTokenResult> {
+    if (options.forceRefresh !== true && options.claims === undefined) {
+      const hit = this.cached(target.tenantId, target.scopeKey);
+      if (hit !== undefined) return hit;
+    }
+    if (this.lifetime.signal.aborted) {
+      throw new ConfigurationError("This client was disposed; create a new one to acquire tokens.");
+    }
+    const mode = flightMode(options);
+    // Concurrent callers with the same needs share one flight; a forced or claims
+    // request never joins a plain one, since it must not be answered from cache.
+    const flightKey = mode.claims !== undefined ? `${target.key}|claims=${mode.claims}` : mode.bypassRead ? `${target.key}|force` : target.key;
+    return raceAbort(
+      this.flights.run(flightKey, () => this.acquireShared(target, mode)),
+      options.signal,
+    );
+  }
+
+  /** The cache key of a token: what telemetry reports and the shared store is keyed by. */
+  cacheKey(tenantId: string, scopes: readonly string[]): string {
+    return this.target(tenantId, scopes).key;
+  }
+
+  /** Forgets every token in the index, remembered failures and refresh pauses. */
+  clear(): void {
+    this.index.clear();
+    this.gates.clear();
+  }
+
+  /** Stops background refreshes and lock waits, forgets the index and disposes the fetcher. Safe to call twice. */
+  async dispose(): Promise<void> {
+    if (this.lifetime.signal.aborted) return;
+    this.lifetime.abort(new ConfigurationError("The client was disposed."));
+    this.clear();
+    await this.fetcher.dispose?.();
+  }
+
+  private refreshInBackground(cached: CachedToken): void {
+    const key = tokenCacheKey(this.keyPrefix, cached.tenantId, cached.scopeKey);
+    if (this.flights.has(key) || this.lifetime.signal.aborted || this.gates.refreshPaused(key, this.settings.clock.now())) return;
+    const target: TokenTarget = { key, tenantId: cached.tenantId, scopes: cached.scopes, scopeKey: cached.scopeKey };
+    const correlationId = crypto.randomUUID();
+    const flight = this.flights.run(target.key, () => this.acquireShared(target, { bypassRead: false, claims: undefined, correlationId }));
+    flight.catch((error: unknown) => {
+      this.settings.logger?.warn?.("daemon-auth: background token refresh failed; the cached token is still served", {
+        tenant: target.tenantId,
+        scope: target.scopeKey,
+        error: describeError(error),
+        correlationId,
+      });
+    });
+  }
+
+  /**
+   * Past the index: the shared store, then its lock, then the fetcher; a token that is
+   * still valid is served when the refresh fails.
+   */
+  private async acquireShared(target: TokenTarget, mode: FlightMode): Promise<AccessTokenResult> {
+    const stale = this.index.get(target.tenantId, target.scopeKey);
+    try {
+      const shared = mode.bypassRead ? undefined : this.shared;
+      if (shared !== undefined) {
+        const fresh = await this.readShared(shared, target, stale);
+        if (fresh) return fresh;
+      }
+      const now = this.settings.clock.now();
+      if (!mode.bypassRead && stale !== undefined && now < stale.expiresOn && this.gates.refreshPaused(target.key, now)) {
+        return stale.cacheResult;
+      }
+      const result =
+        shared?.canLock === true
+          ? await this.fetchUnderLock(shared, target, mode.correlationId, stale)
+          : await this.fetchAndStore(target, mode.claims, mode.correlationId);
+      this.gates.refreshSucceeded(target.key);
+      return result;
+    } catch (error) {
+      const now = this.settings.clock.now();
+      // A claims request means the resource has just rejected the cached token: it must not be served again.
+      const servable = stale !== undefined && mode.claims === undefined && now < stale.expiresOn;
+      if (servable && this.index.get(target.tenantId, target.scopeKey) === stale) {
+        this.gates.pauseRefresh(target.key, stale.expiresOn, error);
+        this.settings.logger?.warn?.("daemon-auth: token refresh failed; serving the cached token until it expires", {
+          tenant: target.tenantId,
+          scope: target.scopeKey,
+          expiresOn: new Date(stale.expiresOn).toISOString(),
+          error: describeError(error),
+        });
+        return stale.cacheResult;
+      }
+      throw error;
+    }
+  }
+
+  /** A store entry answers when it is newer than what this process holds. */
+  private async readShared(shared: SharedStore, target: TokenTarget, stale: CachedToken | undefined): Promise<AccessTokenResult | undefined> {
+    const token = await shared.get(target);
+    if (token === undefined) return undefined;
+    const now = this.settings.clock.now();
+    const fresh = now < token.refreshOn || (stale === undefined && now < token.usableUntil);
+    if (!fresh) return undefined;
+    this.index.set(token);
+    return toResult(token, "shared-cache");
+  }
+
+  private fetchUnderLock(shared: SharedStore, target: TokenTarget, correlationId: string, stale: CachedToken | undefined): Promise<AccessTokenResult> {
+    // The lock lives as long as one fetch may take, all attempts and backoff included.
+    const { requestTimeoutMs, retry } = this.settings;
+    const ttlMs = requestTimeoutMs * retry.maxAttempts + retry.maxDelayMs;
+    return shared.underLock(target, ttlMs, requestTimeoutMs, {
+      readFresh: () => this.readShared(shared, target, stale),
+      fetch: () => this.fetchAndStore(target, undefined, correlationId),
+    });
+  }
+
+  private async fetchAndStore(target: TokenTarget, claims: string | undefined, correlationId: string): Promise<AccessTokenResult> {
+    const token = await this.fetchToken(target, claims, correlationId);
+    this.index.set(token);
+    if (this.shared !== undefined) await this.shared.set(target, token);
+    return toResult(token, "network");
+  }
+
+  private async fetchToken(target: TokenTarget, claims: string | undefined, correlationId: string): Promise<CachedToken> {
+    this.gates.checkNetwork(target.key);
+    const { clock } = this.settings;
+    const calledAt = clock.now();
+    let fetched: FetchedToken;
+    try {
+      fetched = await this.fetcher.fetchToken(target, {
+        claims,
+        correlationId,
+        signal: this.lifetime.signal,
+        clock,
+        pauseUntil: (until) => this.gates.pause(target.key, until),
+      });
+    } catch (error) {
+      this.gates.recordFailure(target.key, error);
+      throw error;
+    }
+    checkFetched(fetched, this.fetcher.kind);
+    const response = { accessToken: fetched.accessToken, tokenType: fetched.tokenType, expiresIn: fetched.expiresIn, refreshIn: fetched.refreshIn };
+    return createCachedToken(response, fetched.sentAt ?? calledAt, this.settings.lifetime, target.scopes, target.tenantId, correlationId);
+  }
+}
+
+/** A fetcher is a package's code, but what it returns came from a server: checked like a token response. */
+function checkFetched(fetched: FetchedToken, kind: string): void {
+  if (!isBearerToken(fetched.accessToken)) {
+    throw new InvalidResponseError(`The ${kind} token source returned an access token a bearer token cannot carry; it was refused and not cached.`);
+  }
+  if (typeof fetched.expiresIn !== "number" || !(fetched.expiresIn > 0)) {
+    throw new InvalidResponseError(`The ${kind} token source returned no positive lifetime ('expiresIn'); the token's lifetime is unknown.`);
+  }
+}
+
+/** Checks the per-request options before any I/O. */
+function flightMode(options: AcquireOptions): FlightMode {
+  const claims = options.claims === undefined ? undefined : checkClaims(options.claims);
+  checkSignal(options.signal);
+  const correlationId = options.correlationId === undefined ? crypto.randomUUID() : checkCorrelationId(options.correlationId);
+  return { bypassRead: options.forceRefresh === true || claims !== undefined, claims, correlationId };
+}
+
+function checkCorrelationId(correlationId: unknown): string {
+  // Sent as the client-request-id header: visible ASCII only, or fetch refuses the request.
+  if (typeof correlationId !== "string" || !/^[\x21-\x7e]{1,256}$/.test(correlationId)) {
+    throw new InvalidRequestError("'correlationId' must be 1 to 256 visible ASCII characters, e.g. a UUID.");
+  }
+  return correlationId;
+}
+
+function checkSignal(signal: unknown): void {
+  const candidate = signal as Partial<AbortSignal> | null | undefined;
+  if (signal !== undefined && (typeof candidate?.aborted !== "boolean" || typeof candidate.addEventListener !== "function")) {
+    throw new InvalidRequestError("'signal' must be an AbortSignal, e.g. AbortSignal.timeout(5000).");
+  }
+}
+
+function checkClaims(claims: unknown): string {
+  if (typeof claims === "string") {
+    try {
+      const parsed: unknown = JSON.parse(claims);
+      if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return claims;
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new InvalidRequestError(
+    "'claims' must be a JSON object string, as decoded from the base64 'claims' of a WWW-Authenticate challenge.",
+  );
+}
