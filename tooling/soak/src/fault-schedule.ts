@@ -1,15 +1,19 @@
 // The faults the soak injects while the workers acquire: the token endpoint misbehaving
 // in every way the emulator can (bounded bursts, so a refresh succeeds well within a
-// token's lifetime) and Redis frozen and restarted empty.
+// token's lifetime), Redis frozen and restarted empty, and its master killed for good
+// (the sentinel fails over to the replica).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Emulator, FaultHandle, FaultRule } from "@daemon-auth/emulator";
-import type { RedisServer } from "@daemon-auth/test-utils";
+import type { RedisSentinelSetup, RedisServer } from "@daemon-auth/test-utils";
 import { TENANTS } from "./scenario.js";
 
 /** What the schedule acts on. */
 export interface FaultTargets {
   emulator: Emulator;
+  /** The master the workers start on. */
   redis: RedisServer;
+  /** The sentinel watching it, and its replica. */
+  sentinel: RedisSentinelSetup;
 }
 
 /** One fault of the schedule. */
@@ -72,6 +76,14 @@ export const FAULT_SCHEDULE: readonly FaultStep[] = [
       await redis.stop();
       await sleep(2_000);
       await redis.restart();
+    },
+  },
+  {
+    at: 95_000,
+    name: "Redis master killed for good: the sentinel promotes the replica",
+    act: async ({ sentinel }) => {
+      await sentinel.master.kill();
+      await sentinel.waitForFailover(sentinel.master.port, 30_000);
     },
   },
   {

@@ -5,7 +5,8 @@
 export interface WorkerArguments {
   /** `emulator.url`. */
   emulatorUrl: string;
-  redisUrl: string;
+  /** The sentinels watching the shared Redis, and the name of its master. */
+  sentinel: { sentinels: { host: string; port: number }[]; name: string };
   /** Redis key prefix shared by every worker of one soak. */
   keyPrefix: string;
   /** The file whose appearance starts the run; it holds a {@link Timeline}. */

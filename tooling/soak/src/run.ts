@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { demoEmulatorIdentities, startEmulator } from "@daemon-auth/emulator";
-import { startNode, startRedisServer, type NodeProcess } from "@daemon-auth/test-utils";
+import { startNode, startRedisSentinel, type NodeProcess } from "@daemon-auth/test-utils";
 import { FAULT_SCHEDULE, runFaultSchedule } from "./fault-schedule.js";
 import type { Timeline, WorkerArguments, WorkerReport } from "./protocol.js";
 import { countTokenRequests, formatVerdict, judge, table } from "./report.js";
@@ -19,7 +19,10 @@ const WORKER = fileURLToPath(new URL(`./worker${extname(fileURLToPath(import.met
 const began = Date.now();
 const log = (line: string) => console.log(`[soak ${String(Math.round((Date.now() - began) / 1000)).padStart(3)} s] ${line}`);
 
-const redis = await startRedisServer();
+// Down-after longer than the 5 s freeze and the 2 s kill-and-restart of the schedule, so
+// only the step that kills the master for good makes the sentinel fail over.
+const sentinel = await startRedisSentinel({ downAfterMs: 8_000, failoverTimeoutMs: 10_000 });
+const redis = sentinel.master;
 const emulator = await startEmulator({ config: soakEmulatorConfig(), tokenLifetimeSeconds: SOAK.tokenLifetimeSeconds });
 const directory = mkdtempSync(join(tmpdir(), "daemon-auth-soak-"));
 const lifetimeMs = SOAK.tokenLifetimeSeconds * 1000;
@@ -27,13 +30,13 @@ let children: NodeProcess[] = [];
 try {
   const args: WorkerArguments = {
     emulatorUrl: emulator.url,
-    redisUrl: redis.url,
+    sentinel: { sentinels: [...sentinel.sentinels], name: sentinel.name },
     keyPrefix: "daemon-auth-soak:",
     goFile: join(directory, "go"),
   };
   log(
     `${SOAK.workers} workers, ${soakKeys().length} keys, tokens of ${SOAK.tokenLifetimeSeconds} s (expiry margin ${SOAK.expiryMarginMs / 1000} s), ` +
-      `${SOAK.durationMs / 1000} s of acquisitions, redis ${redis.url}, emulator ${emulator.url}`,
+      `${SOAK.durationMs / 1000} s of acquisitions, redis master ${redis.url} with a replica and a sentinel, emulator ${emulator.url}`,
   );
   children = Array.from({ length: SOAK.workers }, (_, index) =>
     startNode(WORKER, [String(index), JSON.stringify(args)], {
@@ -51,7 +54,7 @@ try {
   log("workers loaded; go");
 
   const ticker = setInterval(() => log(`${emulator.tokenRequestCount()} token requests so far`), 10_000);
-  const events = await runFaultSchedule(FAULT_SCHEDULE, { emulator, redis }, startAt, log).finally(() => clearInterval(ticker));
+  const events = await runFaultSchedule(FAULT_SCHEDULE, { emulator, redis, sentinel }, startAt, log).finally(() => clearInterval(ticker));
   const results = await Promise.all(children.map((child) => child.exited));
   clearInterval(ticker);
   log("workers done");
@@ -79,6 +82,6 @@ try {
 } finally {
   for (const child of children) child.kill("SIGKILL");
   await emulator.close();
-  await redis.stop();
+  await sentinel.stop();
   rmSync(directory, { recursive: true, force: true });
 }

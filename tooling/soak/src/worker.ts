@@ -10,6 +10,7 @@ import { createRedisCache } from "@daemon-auth/cache-redis";
 import { createDaemonClient, DaemonAuthError, type AccessTokenResult } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
 import { demoEmulatorIdentities } from "@daemon-auth/emulator";
+import { Redis } from "ioredis";
 import type { KeyReport, Timeline, WorkerArguments, WorkerReport } from "./protocol.js";
 import { SOAK, soakKeys, type SoakKey } from "./scenario.js";
 
@@ -19,7 +20,13 @@ const clientId = demoEmulatorIdentities.daemonClientId;
 let unhandledRejections = 0;
 process.on("unhandledRejection", () => unhandledRejections++);
 
-const cache = createRedisCache({ url: args.redisUrl, keyPrefix: args.keyPrefix });
+// Through the sentinel, as a fleet on Sentinel runs: after a failover the client asks it
+// for the new master. No offline queue and no retries: while there is no master the
+// store fails fast and the daemon client goes to the token endpoint.
+const redis = new Redis({ ...args.sentinel, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+// Connection errors are expected during the faults; the store reports its own failures.
+redis.on("error", () => undefined);
+const cache = createRedisCache({ client: redis, keyPrefix: args.keyPrefix });
 const client = createDaemonClient({
   authority: `${args.emulatorUrl}/${demoEmulatorIdentities.tenantId}`,
   clientId,
@@ -151,6 +158,7 @@ while (Date.now() < timeline.endAt) {
 const heapAtEnd = heapUsed();
 await client.dispose();
 await cache.dispose?.();
+redis.disconnect();
 const report: WorkerReport = {
   worker,
   keys: states.map((state) => state.report),
