@@ -219,6 +219,23 @@ void describe("the tarballs", () => {
     }
   });
 
+  void it("carry the root LICENSE and the metadata a registry page shows", async () => {
+    const license = await readFile(join(repoRoot, "LICENSE"), "utf8");
+    for (const tarball of tarballs) {
+      assert.equal((await runOk("tar", ["-xzOf", tarball, "package/LICENSE"])).stdout, license, `${basename(tarball)}: LICENSE`);
+      const manifest = JSON.parse((await runOk("tar", ["-xzOf", tarball, "package/package.json"])).stdout) as Record<string, unknown>;
+      const name = String(manifest.name);
+      assert.equal(manifest.license, "MIT", name);
+      assert.match(String((manifest.repository as { directory?: string } | undefined)?.directory), /^packages\/[a-z-]+$/, `${name}: repository.directory`);
+      assert.match(String(manifest.homepage), /^https:\/\//, `${name}: homepage`);
+      assert.match(String((manifest.bugs as { url?: string } | undefined)?.url), /^https:\/\//, `${name}: bugs`);
+      assert.ok(Array.isArray(manifest.keywords) && manifest.keywords.length > 0, `${name}: keywords`);
+      assert.ok((manifest.engines as { node?: string } | undefined)?.node, `${name}: engines.node`);
+      assert.deepEqual(manifest.publishConfig, { access: "public" }, `${name}: publishConfig`);
+      assert.equal((manifest.exports as Record<string, unknown>)["./package.json"], "./package.json", `${name}: exports ./package.json`);
+    }
+  });
+
   void it("install into one tree with exactly one @daemon-auth/core", async () => {
     const found = JSON.parse((await runOk("npm", ["query", "#@daemon-auth/core"])).stdout) as { location: string }[];
     assert.deepEqual([...new Set(found.map((node) => node.location))], ["node_modules/@daemon-auth/core"]);
