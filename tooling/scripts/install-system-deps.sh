@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The system packages the tests drive, from Debian's/Ubuntu's archive: redis-server (the Redis
-# cache tests start their own on free ports; the package's service on 6379 is not used) and
-# chromium (the admin-consent page test). Installs whichever is missing, as root or through
+# cache tests start their own on free ports; the package's service on 6379 is not used),
+# chromium (the admin-consent page test) and openssl (test certificates and HTTPS test servers;
+# minimal images lack the command). Installs whichever is missing, as root or through
 # non-interactive sudo; otherwise prints the one command that installs them and exits 1.
 # Used by .ci/run and by `pnpm test`.
 set -euo pipefail
@@ -9,6 +10,7 @@ set -euo pipefail
 missing=()
 command -v "${REDIS_SERVER_BIN:-redis-server}" >/dev/null 2>&1 || missing+=(redis-server)
 [ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ] || missing+=(chromium)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 script="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
