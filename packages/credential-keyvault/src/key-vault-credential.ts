@@ -13,13 +13,12 @@ import {
   type CredentialContext,
 } from "@daemon-auth/core";
 import { certificateCredential, type CertificateCredential } from "@daemon-auth/credential-certificate";
-import { VaultSecretSource, type SecretReader, type VaultSecretVersion } from "./lib/vault-secret.js";
+import { VaultSecretSource, type KeyVaultSecretReader, type VaultSecretVersion } from "./lib/vault-secret.js";
 
 /** An Azure SDK token credential (`@azure/identity`), for the vault. */
 export type VaultTokenCredential = ConstructorParameters<typeof SecretClient>[1];
 
-/** The `SecretClient` methods the credentials call; a real `SecretClient` fits. */
-export type KeyVaultSecretReader = SecretReader;
+export type { KeyVaultSecretReader };
 
 /** Options shared by {@link keyVaultSecretCredential} and {@link keyVaultCertificateCredential}. */
 export interface KeyVaultCredentialOptions {
@@ -84,7 +83,7 @@ function settingsOf(factory: string, options: KeyVaultCredentialOptions): Settin
   if (typeof clock !== "object" || clock === null || typeof (clock as Partial<Clock>).now !== "function") {
     throw new ConfigurationError(`${factory}: clock must be an object with a now() method returning milliseconds since the epoch.`);
   }
-  let client: SecretReader;
+  let client: KeyVaultSecretReader;
   let vaultLabel: string;
   if (secretClient !== undefined) {
     if (vaultUrl !== undefined || credential !== undefined || options.secretClientOptions !== undefined) {

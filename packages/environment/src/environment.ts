@@ -38,8 +38,6 @@ export interface EnvironmentConfiguration {
   describe(): string;
 }
 
-type Environment = Readonly<Record<string, string | undefined>>;
-
 /**
  * Reads a daemon's configuration from the environment, with the variable names and the
  * credential order of `@azure/identity`'s EnvironmentCredential: `AZURE_CLIENT_SECRET`,
@@ -58,7 +56,9 @@ type Environment = Readonly<Record<string, string | undefined>>;
  * const config = configurationFromEnvironment();
  * const client = createDaemonClient({ ...config.clientOptions, cache: createMemoryCache() });
  */
-export function configurationFromEnvironment(env: Environment = process.env): EnvironmentConfiguration {
+export function configurationFromEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): EnvironmentConfiguration {
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;

@@ -4,8 +4,8 @@
 import { CredentialError, type Clock } from "@daemon-auth/core";
 import type { KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
 
-/** The part of `SecretClient` the credentials use. */
-export type SecretReader = Pick<SecretClient, "getSecret" | "listPropertiesOfSecretVersions">;
+/** The `SecretClient` methods the credentials call; a real `SecretClient` fits. */
+export type KeyVaultSecretReader = Pick<SecretClient, "getSecret" | "listPropertiesOfSecretVersions">;
 
 /** One version of the secret, as read. */
 export interface VaultSecretVersion {
@@ -15,7 +15,7 @@ export interface VaultSecretVersion {
 }
 
 export interface VaultSecretSourceOptions {
-  readonly client: SecretReader;
+  readonly client: KeyVaultSecretReader;
   /** For messages: the vault URL, or "the given SecretClient". */
   readonly vaultLabel: string;
   readonly secretName: string;
