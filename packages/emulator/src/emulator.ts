@@ -17,7 +17,8 @@ import { routeTable } from "./routes/table.js";
 import { faultStep } from "./server/fault-step.js";
 import { listen } from "./server/http-server.js";
 import { createHandler, internalErrorStep } from "./server/pipeline.js";
-import { RequestLog, type RecordedRequest, type TokenRequestFilter } from "./server/recording.js";
+import { RequestLog, type TokenRequestFilter } from "./server/recording.js";
+import type { RecordedRequest } from "./server/request.js";
 
 /** A running emulator. */
 export interface Emulator {

@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { AadstsFailure, malformedRequest } from "../aadsts.js";
 import type { TenantConfig } from "../config/types.js";
 import { normalizeClientId } from "../identifiers.js";
-import type { NotedFacts } from "../server/recording.js";
+import type { NotedFacts } from "../server/request.js";
 import { issueAccessToken, type TokenResponseBody } from "./access-token.js";
 import { parseBasic } from "./basic-auth.js";
 import { validateClientAssertion } from "./client-assertion.js";

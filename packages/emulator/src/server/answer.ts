@@ -2,7 +2,6 @@
 // socket by the HTTP server. Routes never touch the raw response.
 import { randomUUID } from "node:crypto";
 import { errorResponse, type AadstsFailure } from "../aadsts.js";
-import type { EmulatorRequest } from "./request.js";
 
 /** An HTTP answer. */
 export interface Answer {
@@ -45,8 +44,15 @@ export interface EntraErrorOptions {
   error?: string;
 }
 
+/** What an Entra error answer names: where it was served, the client's correlation id and the time. */
+export interface EntraErrorContext {
+  readonly baseUrl: string;
+  readonly correlationId: string;
+  readonly now: number;
+}
+
 /** An Entra ID error answer for a failure: its status, body shape and headers. */
-export function entraError(failure: AadstsFailure, request: EmulatorRequest, options: EntraErrorOptions = {}): Answer {
+export function entraError(failure: AadstsFailure, request: EntraErrorContext, options: EntraErrorOptions = {}): Answer {
   const { status, body } = errorResponse(failure, { baseUrl: request.baseUrl, correlationId: request.correlationId, now: request.now });
   if (options.error !== undefined) body.error = options.error;
   return { ...json(status, body, { ...NO_STORE, "x-ms-request-id": body.trace_id, ...options.headers }), errorCodes: body.error_codes };

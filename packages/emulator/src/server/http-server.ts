@@ -5,8 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Outcome } from "./answer.js";
 import type { Handler } from "./pipeline.js";
-import type { RequestFacts } from "./recording.js";
-import type { EmulatorRequest } from "./request.js";
+import type { EmulatorRequest, RequestFacts } from "./request.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -2,29 +2,9 @@
 // arrival, completes the record with what the routes learned and what was
 // answered, and writes one log line per request (never a secret).
 import type { Directory } from "../lib/directory.js";
-import type { FaultKind } from "../lib/faults/types.js";
 import type { Outcome } from "./answer.js";
 import type { Step } from "./pipeline.js";
-
-/** One request the emulator answered. Never holds secrets, assertions or tokens. */
-export interface RecordedRequest {
-  method: string;
-  /** URL path without the query. */
-  path: string;
-  /** The `{tenant}` path segment as the client sent it. */
-  tenant?: string;
-  clientId?: string;
-  scope?: string;
-  status: number;
-  /** AADSTS codes of an error response. */
-  errorCodes?: number[];
-  grantType?: string;
-  clientAuth?: "secret_post" | "secret_basic" | "assertion" | "none";
-  /** Emulator clock at arrival (ms since the epoch). */
-  at: number;
-  /** The fault rule that answered (or delayed) the request, if any. A `status` of 0 means nothing was sent (hang, reset). */
-  fault?: FaultKind;
-}
+import type { RecordedRequest, RequestFacts } from "./request.js";
 
 /** Filter of `Emulator.tokenRequestCount`. */
 export interface TokenRequestFilter {
@@ -34,15 +14,6 @@ export interface TokenRequestFilter {
   /** Exact `scope` parameter. */
   scope?: string;
 }
-
-/** What routes and steps learn about a request while handling it. */
-export type RequestFacts = Partial<Pick<RecordedRequest, "tenant" | "clientId" | "scope" | "grantType" | "clientAuth" | "fault">> & {
-  /** A request to a token endpoint (counted by `tokenRequestCount`, whatever its outcome). */
-  tokenRequest?: boolean;
-};
-
-/** Facts as a route passes them: undefined values are left out of the record. */
-export type NotedFacts = { [Name in keyof RequestFacts]?: RequestFacts[Name] | undefined };
 
 interface Entry {
   readonly method: string;

@@ -1,7 +1,36 @@
 // The request every route and step sees: the parts of an HTTP request the
 // emulator answers on, already parsed, and the facts routes learn for the log.
 import type { IncomingHttpHeaders } from "node:http";
-import type { NotedFacts, RequestFacts } from "./recording.js";
+import type { FaultKind } from "../lib/faults/types.js";
+
+/** One request the emulator answered. Never holds secrets, assertions or tokens. */
+export interface RecordedRequest {
+  method: string;
+  /** URL path without the query. */
+  path: string;
+  /** The `{tenant}` path segment as the client sent it. */
+  tenant?: string;
+  clientId?: string;
+  scope?: string;
+  status: number;
+  /** AADSTS codes of an error response. */
+  errorCodes?: number[];
+  grantType?: string;
+  clientAuth?: "secret_post" | "secret_basic" | "assertion" | "none";
+  /** Emulator clock at arrival (ms since the epoch). */
+  at: number;
+  /** The fault rule that answered (or delayed) the request, if any. A `status` of 0 means nothing was sent (hang, reset). */
+  fault?: FaultKind;
+}
+
+/** What routes and steps learn about a request while handling it. */
+export type RequestFacts = Partial<Pick<RecordedRequest, "tenant" | "clientId" | "scope" | "grantType" | "clientAuth" | "fault">> & {
+  /** A request to a token endpoint (counted by `tokenRequestCount`, whatever its outcome). */
+  tokenRequest?: boolean;
+};
+
+/** Facts as a route passes them: undefined values are left out of the record. */
+export type NotedFacts = { [Name in keyof RequestFacts]?: RequestFacts[Name] | undefined };
 
 /** A parsed request to the emulator. */
 export interface EmulatorRequest {
