@@ -48,22 +48,27 @@ export class TokenRoute implements Route {
 
   /** Reads the client and scope of a POST; other methods are refused before any fault. */
   async faultTarget(request: EmulatorRequest): Promise<FaultTarget | undefined> {
-    request.note({ tokenRequest: true });
     if (request.method !== "POST") return undefined;
-    const form = new URLSearchParams((await request.text()) ?? "");
-    const clientId = tokenRequestClientId(form, request.headers.authorization);
-    request.note({ clientId, scope: form.get("scope") ?? undefined });
+    const { clientId } = await this.#identify(request);
     return { method: request.method, path: request.pathname, tokenEndpoint: true, tenant: request.segments[0], clientId };
+  }
+
+  /** Notes the client (as fault rules and loop detection see it) and the scope, before any check. */
+  async #identify(request: EmulatorRequest): Promise<{ clientId: string | undefined; scope: string | undefined }> {
+    const form = new URLSearchParams((await request.text()) ?? "");
+    const identity = { clientId: tokenRequestClientId(form, request.headers.authorization), scope: form.get("scope") ?? undefined };
+    request.note({ tokenRequest: true, ...identity });
+    return identity;
   }
 
   async handle(request: EmulatorRequest): Promise<Answer> {
     const tenantSegment = request.segments[0] ?? "";
     const headers = { "client-request-id": request.correlationId };
-    await this.faultTarget(request);
+    request.note({ tokenRequest: true });
     if (request.method !== "POST") {
       return entraError(new AadstsFailure(900561, `The endpoint only accepts POST, OPTIONS requests. Received a ${request.method} request.`), request, { headers });
     }
-    const { clientId, scope } = request.facts;
+    const { clientId, scope } = await this.#identify(request);
     if (clientId !== undefined && this.settings.loops.tooMany(`${clientId.toLowerCase()}|${this.settings.directory.tenantKey(tenantSegment)}|${scope ?? ""}`, request.now)) {
       return entraError(loopDetected(), request, { headers });
     }
