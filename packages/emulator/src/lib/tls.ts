@@ -133,7 +133,15 @@ export async function loadOrCreateTlsMaterial(dir: string, names: readonly strin
   return withLock(dir, async () => {
     const now = Date.now();
     let ca = await loadPair(paths.ca, paths.caKey);
-    if (ca === undefined || !ca.certificate.ca || !usable(ca.certificate, now)) {
+    let server = await loadPair(paths.server, paths.serverKey);
+    const current = (pair: LoadedPair | undefined, issuer: LoadedPair): pair is LoadedPair =>
+      pair !== undefined &&
+      pair.certificate.checkIssued(issuer.certificate) &&
+      pair.certificate.verify(issuer.certificate.publicKey) &&
+      usable(pair.certificate, now) &&
+      covers(pair.certificate, names);
+    // A CA from an earlier version has an EC key, which cannot sign a new server certificate: replace it then.
+    if (ca === undefined || !ca.certificate.ca || !usable(ca.certificate, now) || (!current(server, ca) && ca.key.asymmetricKeyType !== "rsa")) {
       const { publicKey, privateKey } = await newKeyPair();
       const raw = buildCertificate({
         subject: "daemon-auth emulator local CA",
@@ -149,14 +157,7 @@ export async function loadOrCreateTlsMaterial(dir: string, names: readonly strin
       await writeAtomic(paths.ca, certificatePem, 0o644);
       ca = { certificate: new X509Certificate(raw), key: privateKey, certificatePem, keyPem };
     }
-    let server = await loadPair(paths.server, paths.serverKey);
-    if (
-      server === undefined ||
-      !server.certificate.checkIssued(ca.certificate) ||
-      !server.certificate.verify(ca.certificate.publicKey) ||
-      !usable(server.certificate, now) ||
-      !covers(server.certificate, names)
-    ) {
+    if (!current(server, ca)) {
       const { publicKey, privateKey } = await newKeyPair();
       const raw = buildCertificate({
         subject: "daemon-auth emulator",
