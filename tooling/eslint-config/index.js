@@ -1,6 +1,7 @@
 // Shared flat config. Type-aware so that floating promises — the classic bug of
 // async adapters — fail the lint, not production.
 import js from "@eslint/js";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 export const config = tseslint.config(
@@ -20,6 +21,26 @@ export const config = tseslint.config(
       // Validation deliberately matches control characters in untrusted input.
       "no-control-regex": "off",
       "no-restricted-syntax": ["error", { selector: "ExportDefaultDeclaration", message: "Named exports only." }],
+    },
+  },
+  {
+    // No import cycles: modules that import each other in a circle cannot be read, tested
+    // or split one at a time. Type-only imports do not count (they vanish at run time).
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/extensions": [".ts", ".mts", ".js", ".mjs", ".cjs"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".mts"] },
+      "import-x/resolver-next": [
+        createNodeResolver({
+          extensions: [".ts", ".mts", ".js", ".mjs", ".cjs", ".json"],
+          // Sources import "./x.js" and mean x.ts; workspace packages resolve to their sources.
+          extensionAlias: { ".js": [".ts", ".js"] },
+          conditionNames: ["@daemon-auth/source", "types", "import", "default"],
+        }),
+      ],
+    },
+    rules: {
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
     },
   },
   {

@@ -14,7 +14,7 @@ export const AADSTS_CODES: Readonly<Record<number, CodeInfo>> = {
   50196: { error: "invalid_grant", status: 400, summary: "Loop detected: the client asked for the same token too many times in a short time. Cache tokens and reuse them until they near expiry." },
   50059: { error: "invalid_request", status: 400, summary: "No tenant-identifying information found: client credentials need a concrete tenant, not common, organizations or consumers." },
   70003: { error: "unsupported_grant_type", status: 400, summary: "The app requested an unsupported grant type." },
-  70011: { error: "invalid_scope", status: 400, summary: "The provided value for the input parameter 'scope' is not valid: use {resource}/.default." },
+  70011: { error: "invalid_scope", status: 400, summary: "The provided value for the input parameter 'scope' is not valid (missing, or no resource before /.default): use {resource}/.default." },
   90061: { error: "invalid_client", status: 401, summary: "Request to the external OIDC endpoint failed: the federated token's issuer does not serve its discovery document or JWKS." },
   90033: { error: "temporarily_unavailable", status: 503, summary: "A transient error has occurred in the service: try again later." },
   90055: { error: "temporarily_unavailable", status: 429, summary: "Too many requests for the tenant: back off for the time Retry-After gives, then try again." },
@@ -30,6 +30,7 @@ export const AADSTS_CODES: Readonly<Record<number, CodeInfo>> = {
   900023: { error: "invalid_request", status: 400, summary: "The tenant identifier is neither a GUID nor a valid DNS name." },
   900144: { error: "invalid_request", status: 400, summary: "The request body is missing a required parameter." },
   900561: { error: "invalid_request", status: 400, summary: "The endpoint only accepts POST requests." },
+  1002012: { error: "invalid_scope", status: 400, summary: "A client credentials request must ask for {resource}/.default: permissions are granted to the app by admin consent, not requested one by one." },
   1000502: { error: "invalid_client", status: 401, summary: "The certificate used to sign the client assertion is outside its validity window: rotate it." },
   7000215: { error: "invalid_client", status: 401, summary: "Invalid client secret: send the secret value, not its id; check rotation." },
   7000218: { error: "invalid_client", status: 401, summary: "The request body must contain client_assertion or client_secret: configure a credential." },
@@ -47,6 +48,11 @@ export class AadstsFailure extends Error {
     this.name = "AadstsFailure";
     this.aadsts = code;
   }
+}
+
+/** AADSTS9002313, Entra's answer to a request it cannot parse; `detail` says what is wrong. */
+export function malformedRequest(detail: string): AadstsFailure {
+  return new AadstsFailure(9002313, `Invalid request. Request is malformed or invalid. (${detail})`);
 }
 
 /** Entra's timestamp format in error responses: `2026-01-01 12:00:00Z`. */

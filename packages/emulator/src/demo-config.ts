@@ -1,4 +1,4 @@
-import type { EmulatorConfig } from "./config.js";
+import type { EmulatorConfig } from "./config/types.js";
 
 /**
  * The ids and the (public, demo-only) secret of {@link demoEmulatorConfig},

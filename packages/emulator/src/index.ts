@@ -1,12 +1,17 @@
 export { startEmulator } from "./emulator.js";
-export { answerAdminConsent, type AdminConsentOutcome } from "./answer-admin-consent.js";
-export type { Emulator, EmulatorOptions, RecordedRequest, TokenRequestFilter } from "./emulator.js";
-export type { Fault, FaultHandle, FaultKind, FaultMatch, FaultRule, Faults, LoopDetectionOptions } from "./lib/faults.js";
-export { GRAPH_RESOURCE, GRAPH_USERS_ROLE } from "./lib/graph.js";
-export type { GraphOptions, GraphUser } from "./lib/graph.js";
-export { KEY_VAULT_RESOURCE } from "./lib/key-vault.js";
-export type { KeyVaultOptions, KeyVaultSecretConfig, SetVaultSecretOptions } from "./lib/key-vault.js";
-export { DEFAULT_FEDERATED_AUDIENCE, EmulatorConfigError, loadEmulatorConfig, validateEmulatorConfigShape } from "./config.js";
+export { answerAdminConsent, type AdminConsentOutcome } from "./scripted-admin-consent.js";
+export type { Emulator } from "./emulator.js";
+export type { EmulatorOptions } from "./emulator-options.js";
+export type { TokenRequestFilter } from "./server/recording.js";
+export type { RecordedRequest } from "./server/request.js";
+export type { Fault, FaultHandle, FaultKind, FaultMatch, FaultRule, Faults, LoopDetectionOptions } from "./lib/faults/types.js";
+export { GRAPH_RESOURCE, GRAPH_USERS_ROLE } from "./routes/graph.js";
+export type { GraphOptions, GraphUser } from "./routes/graph.js";
+export { KEY_VAULT_RESOURCE } from "./routes/key-vault.js";
+export type { KeyVaultOptions, KeyVaultSecretConfig, SetVaultSecretOptions } from "./routes/key-vault.js";
+export { EmulatorConfigError } from "./config/error.js";
+export { loadEmulatorConfig, validateEmulatorConfigShape } from "./config/load.js";
+export { DEFAULT_FEDERATED_AUDIENCE } from "./config/types.js";
 export type { ExternalTokenOptions } from "./lib/external-issuer.js";
 export type {
   AppRoleConfig,
@@ -18,10 +23,10 @@ export type {
   RequiredResourceAccessConfig,
   SecretConfig,
   TenantConfig,
-} from "./config.js";
+} from "./config/types.js";
 export { demoEmulatorConfig, demoEmulatorIdentities } from "./demo-config.js";
 export { certificateThumbprints, createSelfSignedCertificate } from "./certificate.js";
 export type { CertificateThumbprints, GeneratedCertificate, SelfSignedCertificateOptions } from "./certificate.js";
 export { AADSTS_CODES } from "./aadsts.js";
 export type { EntraErrorBody } from "./aadsts.js";
-export { EmulatorUsageError, runEmulatorCli, type EmulatorCliOptions } from "./emulator-cli.js";
+export { EmulatorUsageError, runEmulatorCli, type EmulatorCliOptions } from "./run-emulator-cli.js";

@@ -43,9 +43,9 @@ describe("createSelfSignedCertificate", () => {
 });
 
 describe("buildCertificate", () => {
-  it("builds a CA and an EC leaf with IP and DNS subject alternative names", () => {
-    const ca = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const leaf = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  it("builds a CA and a leaf with IP and DNS subject alternative names", () => {
+    const ca = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const leaf = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const now = Date.now();
     const caCert = new X509Certificate(
       buildCertificate({ subject: "test CA", publicKey: ca.publicKey, signingKey: ca.privateKey, notBefore: new Date(now), notAfter: new Date(now + 86_400_000), isCa: true }),

@@ -23,9 +23,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI from source (tsx), as bin/daemon-auth-emulator.js runs dist/cli.js. */
+/** Runs the CLI from source (tsx), as bin/daemon-auth-emulator.js runs dist/bin-entry.js. */
 function cli(args: string[]): { child: ChildProcess; output: () => string; errors: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/bin-entry.ts", ...args], { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let stdout = "";
   let stderr = "";

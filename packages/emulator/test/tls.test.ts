@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,16 @@ import { buildCertificate, toPem } from "../src/lib/x509.js";
 import { CONTOSO, testConfig } from "./helpers.js";
 
 let root: string;
+
+/** The old EC CA is built with openssl (the emulator no longer builds EC certificates). */
+function hasOpenssl(): boolean {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "emulator-tls-"));
@@ -125,5 +136,17 @@ describe("HTTPS certificates", () => {
       },
       "localhost",
     );
+  });
+
+  it.runIf(hasOpenssl())("replaces a CA whose EC key (from an earlier version) cannot sign the server certificate it must renew", async () => {
+    const dir = join(root, "ec-ca");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=daemon-auth emulator local CA", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-keyout", join(dir, "ca-key.pem"), "-out", join(dir, "ca.pem")], { stdio: "ignore" });
+    const old = await readFile(join(dir, "ca.pem"), "utf8");
+    await withEmulator(dir, async (emulator) => {
+      expect(emulator.caCertificatePem).not.toBe(old);
+      expect(new X509Certificate(emulator.caCertificatePem!).publicKey.asymmetricKeyType).toBe("rsa");
+      expect((await httpsGet(emulator.jwksUri(CONTOSO), emulator.caCertificatePem)).status).toBe(200);
+    });
   });
 });

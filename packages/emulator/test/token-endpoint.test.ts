@@ -154,10 +154,16 @@ describe("Entra errors", () => {
     await expectError(postToken(emulator, CONTOSO, secretForm({ grant_type: undefined })), 400, "invalid_request", 900144);
   });
 
-  it("scope missing or not /.default (70011)", async () => {
+  it("scope missing or naming no resource (70011)", async () => {
     await expectError(postToken(emulator, CONTOSO, secretForm({ scope: undefined })), 400, "invalid_scope", 70011);
-    await expectError(postToken(emulator, CONTOSO, secretForm({ scope: "api://orders/Orders.Read.All" })), 400, "invalid_scope", 70011);
     await expectError(postToken(emulator, CONTOSO, secretForm({ scope: "/.default" })), 400, "invalid_scope", 70011);
+  });
+
+  it("scope without /.default (1002012, as Entra answers a client credentials request)", async () => {
+    const body = await expectError(postToken(emulator, CONTOSO, secretForm({ scope: "api://orders/Orders.Read.All" })), 400, "invalid_scope", 1002012);
+    expect(body.error_description).toMatch(/^AADSTS1002012: The provided value for scope api:\/\/orders\/Orders\.Read\.All is not valid\. Client credential flows must have a scope value with \/\.default suffixed/);
+    await expectError(postToken(emulator, CONTOSO, secretForm({ scope: "api://orders/.default openid" })), 400, "invalid_scope", 1002012);
+    expect(emulator.requests.at(-1)).toMatchObject({ status: 400, errorCodes: [1002012], scope: "api://orders/.default openid" });
   });
 
   it("more than one resource (700022)", async () => {

@@ -4,8 +4,8 @@
 import { createHash } from "node:crypto";
 import { compactVerify, decodeProtectedHeader, errors, type ProtectedHeaderParameters } from "jose";
 import { AadstsFailure } from "../aadsts.js";
+import { normalizeClientId } from "../identifiers.js";
 import type { ApplicationState, RegisteredCertificate } from "./directory.js";
-import { normalizeClientId } from "./directory.js";
 
 /** Clock skew Entra tolerates on `nbf`. */
 const SKEW_MS = 5 * 60_000;

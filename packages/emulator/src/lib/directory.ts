@@ -1,22 +1,11 @@
 // The emulator's in-memory directory: tenants, app registrations with their
 // credentials, and admin-consent grants, with the lookups the token endpoint needs.
-import { createHash, type X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import { certificateThumbprints, type CertificateThumbprints } from "../certificate.js";
-import {
-  EmulatorConfigError,
-  validateApplication,
-  validateCertificate,
-  validateFederatedCredential,
-  validateGrant,
-  validateSecret,
-  validateTenant,
-  type ApplicationConfig,
-  type EmulatorConfig,
-  type FederatedCredentialConfig,
-  type GrantConfig,
-  type SecretConfig,
-  type TenantConfig,
-} from "../config.js";
+import { validateApplication, validateCertificate, validateFederatedCredential, validateGrant, validateSecret, validateTenant } from "../config/entities.js";
+import { EmulatorConfigError } from "../config/error.js";
+import type { ApplicationConfig, EmulatorConfig, FederatedCredentialConfig, GrantConfig, SecretConfig, TenantConfig } from "../config/types.js";
+import { normalizeClientId } from "../identifiers.js";
 
 /** A registered certificate with its parsed form and thumbprints. */
 export interface RegisteredCertificate {
@@ -46,11 +35,6 @@ function uriKey(uri: string): string {
   return uri.toLowerCase().replace(/\/$/, "");
 }
 
-/** Client ids are compared like Entra does: GUIDs case-insensitively. */
-export function normalizeClientId(clientId: string): string {
-  return /^[0-9a-f-]{36}$/i.test(clientId) ? clientId.toLowerCase() : clientId;
-}
-
 function register(pem: string, field: string): RegisteredCertificate {
   const { x509 } = validateCertificate({ pem }, field);
   return { pem, x509, thumbprints: certificateThumbprints(x509) };
@@ -70,6 +54,7 @@ function addFederated(app: ApplicationState, value: unknown, field: string): voi
   app.federatedCredentials.push(credential);
 }
 
+/** Tenants, app registrations with their credentials, and grants; every change is validated. */
 export class Directory {
   private readonly tenants = new Map<string, TenantConfig>();
   private readonly domains = new Map<string, string>();
@@ -91,6 +76,11 @@ export class Directory {
   resolveTenant(idOrDomain: string): TenantConfig | undefined {
     const key = idOrDomain.toLowerCase();
     return this.tenants.get(key) ?? this.tenants.get(this.domains.get(key) ?? "");
+  }
+
+  /** A tenant's id for a known tenant (by id or domain), else the segment in lower case: equal keys name one tenant. */
+  tenantKey(idOrDomain: string): string {
+    return this.resolveTenant(idOrDomain)?.id ?? idOrDomain.toLowerCase();
   }
 
   /** The tenant ids, in insertion order. */
@@ -346,14 +336,5 @@ export class Directory {
     );
     // Withdrawing all of an app's consent removes its service principal from a foreign tenant.
     if (resourceClientId === undefined) this.consents.delete(`${tenant.id} ${clientId}`);
-  }
-
-  /**
-   * The service principal's object id of an app in a tenant: stable across
-   * runs, different per tenant, like Entra's.
-   */
-  static servicePrincipalId(clientId: string, tenantId: string): string {
-    const hex = createHash("sha256").update(`sp:${tenantId}:${clientId}`).digest("hex");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   }
 }

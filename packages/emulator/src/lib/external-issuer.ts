@@ -3,7 +3,8 @@
 // credential can be exercised end to end offline.
 import { randomUUID } from "node:crypto";
 import type { JSONWebKeySet } from "jose";
-import { DEFAULT_FEDERATED_AUDIENCE, EmulatorConfigError } from "../config.js";
+import { EmulatorConfigError } from "../config/error.js";
+import { DEFAULT_FEDERATED_AUDIENCE } from "../config/types.js";
 import type { TokenSigner } from "./signing-key.js";
 
 /** Path segment under the emulator URL where the external issuer lives. */

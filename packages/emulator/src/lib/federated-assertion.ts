@@ -4,8 +4,8 @@
 // issuer's published keys. Checks run in Entra's order with its codes.
 import { compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, type JSONWebKeySet, type JWTPayload, type ProtectedHeaderParameters } from "jose";
 import { AadstsFailure } from "../aadsts.js";
+import { normalizeClientId } from "../identifiers.js";
 import type { ApplicationState } from "./directory.js";
-import { normalizeClientId } from "./directory.js";
 
 const SKEW_MS = 5 * 60_000;
 const ALGORITHMS = ["RS256", "ES256"];

@@ -2,16 +2,16 @@
 // it, kept in a directory and reused across runs so that a user trusts the CA
 // once (NODE_EXTRA_CA_CERTS) instead of on every start.
 import { generateKeyPair, randomBytes, X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { lock } from "proper-lockfile";
 import { buildCertificate, toPem } from "./x509.js";
 
-const generateEcKeyPair = promisify(generateKeyPair);
-// P-256 keys: generated in milliseconds (RSA 2048 takes hundreds), and every TLS stack accepts them.
-const newKeyPair = (): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> => generateEcKeyPair("ec", { namedCurve: "P-256" });
+const generateRsaKeyPair = promisify(generateKeyPair);
+// RSA because the certificate builder signs with RSA; generated once per certificate directory.
+const newKeyPair = (): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> => generateRsaKeyPair("rsa", { modulusLength: 2048 });
 
 const DAY = 24 * 3600_000;
 const CA_LIFETIME = 10 * 365 * DAY;
@@ -20,6 +20,7 @@ const SERVER_LIFETIME = 365 * DAY;
 const RENEW_BEFORE = 2 * DAY;
 const LOCK_STALE_MS = 30_000;
 const LOCK_WAIT_MS = 60_000;
+const LOCK_RETRY_MS = 50;
 
 /** TLS material for the HTTPS server. */
 export interface TlsMaterial {
@@ -96,32 +97,23 @@ async function prepareDirectory(dir: string): Promise<void> {
 }
 
 async function withLock<T>(dir: string, task: () => Promise<T>): Promise<T> {
-  const lock = join(dir, ".lock");
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const info = await stat(lock).catch(() => undefined);
-      // A crashed process leaves its lock behind; generation takes well under the stale age.
-      if (info !== undefined && Date.now() - info.mtimeMs > LOCK_STALE_MS) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`Timed out waiting for the lock ${lock}. If no emulator is starting, delete that directory.`, {
-          cause: error,
-        });
-      }
-      await sleep(25 + Math.random() * 50);
-    }
+  const lockPath = join(dir, ".lock");
+  let release: () => Promise<void>;
+  try {
+    // The lock is refreshed while held; one left by a crashed process goes stale after LOCK_STALE_MS.
+    release = await lock(dir, {
+      lockfilePath: lockPath,
+      stale: LOCK_STALE_MS,
+      retries: { retries: Math.ceil(LOCK_WAIT_MS / LOCK_RETRY_MS), factor: 1, minTimeout: LOCK_RETRY_MS, maxTimeout: LOCK_RETRY_MS, randomize: true },
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+    throw new Error(`Timed out waiting for the lock ${lockPath}. If no emulator is starting, delete that directory.`, { cause: error });
   }
   try {
     return await task();
   } finally {
-    await rm(lock, { recursive: true, force: true });
+    await release();
   }
 }
 
@@ -141,7 +133,15 @@ export async function loadOrCreateTlsMaterial(dir: string, names: readonly strin
   return withLock(dir, async () => {
     const now = Date.now();
     let ca = await loadPair(paths.ca, paths.caKey);
-    if (ca === undefined || !ca.certificate.ca || !usable(ca.certificate, now)) {
+    let server = await loadPair(paths.server, paths.serverKey);
+    const current = (pair: LoadedPair | undefined, issuer: LoadedPair): pair is LoadedPair =>
+      pair !== undefined &&
+      pair.certificate.checkIssued(issuer.certificate) &&
+      pair.certificate.verify(issuer.certificate.publicKey) &&
+      usable(pair.certificate, now) &&
+      covers(pair.certificate, names);
+    // A CA from an earlier version has an EC key, which cannot sign a new server certificate: replace it then.
+    if (ca === undefined || !ca.certificate.ca || !usable(ca.certificate, now) || (!current(server, ca) && ca.key.asymmetricKeyType !== "rsa")) {
       const { publicKey, privateKey } = await newKeyPair();
       const raw = buildCertificate({
         subject: "daemon-auth emulator local CA",
@@ -157,14 +157,7 @@ export async function loadOrCreateTlsMaterial(dir: string, names: readonly strin
       await writeAtomic(paths.ca, certificatePem, 0o644);
       ca = { certificate: new X509Certificate(raw), key: privateKey, certificatePem, keyPem };
     }
-    let server = await loadPair(paths.server, paths.serverKey);
-    if (
-      server === undefined ||
-      !server.certificate.checkIssued(ca.certificate) ||
-      !server.certificate.verify(ca.certificate.publicKey) ||
-      !usable(server.certificate, now) ||
-      !covers(server.certificate, names)
-    ) {
+    if (!current(server, ca)) {
       const { publicKey, privateKey } = await newKeyPair();
       const raw = buildCertificate({
         subject: "daemon-auth emulator",

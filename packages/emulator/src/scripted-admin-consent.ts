@@ -1,3 +1,5 @@
+// Plays the tenant admin at the emulator's admin consent page without a browser (for
+// scripts and tests): the client side of routes/admin-consent.ts.
 /** What the admin consent endpoint answered to the admin's Accept or Cancel. */
 export interface AdminConsentOutcome {
   /** HTTP status: 302 when it redirected to the app, 200/400 for a page. */

@@ -1,6 +1,7 @@
 // The emulator's command line, shared by the daemon-auth-emulator bin and `daemon-auth emulator`.
 import { parseArgs } from "node:util";
-import { loadEmulatorConfig, type EmulatorConfig } from "./config.js";
+import { loadEmulatorConfig } from "./config/load.js";
+import type { EmulatorConfig } from "./config/types.js";
 import { demoEmulatorConfig } from "./demo-config.js";
 import { startEmulator } from "./emulator.js";
 

@@ -5,9 +5,13 @@
 // PUT /secrets/{name}. Errors use Key Vault's `{ error: { code, message } }` shape.
 import { randomBytes } from "node:crypto";
 import { importJWK, jwtVerify } from "jose";
-import { EmulatorConfigError } from "../config.js";
-import type { TokenSigner } from "./signing-key.js";
-import { recordSecret } from "./secret-ledger.js";
+import { EmulatorConfigError } from "../config/error.js";
+import type { Directory } from "../lib/directory.js";
+import { recordSecret } from "../lib/secret-ledger.js";
+import type { TokenSigner } from "../lib/signing-key.js";
+import { json, NO_STORE, requestId, type Answer } from "../server/answer.js";
+import type { Route } from "../server/pipeline.js";
+import type { EmulatorRequest } from "../server/request.js";
 
 /** A secret the vault starts with (its first version). */
 export interface KeyVaultSecretConfig {
@@ -55,32 +59,16 @@ interface SecretVersion {
   updated: number;
 }
 
-/** What a request to the vault gets back. */
-export interface VaultResponse {
-  status: number;
-  body: unknown;
-  headers: Record<string, string>;
+function answer(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
+  return json(status, body, { ...NO_STORE, "x-ms-request-id": requestId(), ...headers });
 }
 
-/** The facts of one request to `/secrets…`. */
-export interface VaultRequest {
-  method: string;
-  /** Path segments after `secrets`, decoded. */
-  segments: string[];
-  query: URLSearchParams;
-  authorization: string | undefined;
-  readBody: () => Promise<string | undefined>;
-  /** The emulator's base URL: the vault URL. */
-  baseUrl: string;
-  now: number;
+function error(status: number, code: string, message: string, headers: Record<string, string> = {}): Answer {
+  return answer(status, { error: { code, message } }, headers);
 }
 
-function error(status: number, code: string, message: string, headers: Record<string, string> = {}): VaultResponse {
-  return { status, body: { error: { code, message } }, headers };
-}
-
-/** The emulator's in-memory vault. */
-export class KeyVault {
+/** The emulator's in-memory vault, served at `/secrets…`. */
+export class KeyVault implements Route {
   private readonly secrets = new Map<string, SecretVersion[]>();
   private verificationKey: ReturnType<typeof importJWK> | undefined;
 
@@ -88,8 +76,7 @@ export class KeyVault {
     options: KeyVaultOptions | undefined,
     private readonly signer: TokenSigner,
     private readonly clock: () => number,
-    private readonly defaultTenant: () => string | undefined,
-    private readonly resolveTenant: (tenant: string) => string | undefined,
+    private readonly directory: Directory,
   ) {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new EmulatorConfigError("keyVault", "must be an object such as { secrets: { name: { value } } }.");
@@ -131,8 +118,8 @@ export class KeyVault {
   }
 
   private tenantId(): string {
-    const configured = this.tenant === undefined ? undefined : (this.resolveTenant(this.tenant) ?? this.tenant);
-    return configured ?? this.defaultTenant() ?? "organizations";
+    const configured = this.tenant === undefined ? undefined : (this.directory.resolveTenant(this.tenant)?.id ?? this.tenant);
+    return configured ?? this.directory.tenantIds()[0] ?? "organizations";
   }
 
   private challenge(baseUrl: string): Record<string, string> {
@@ -140,9 +127,9 @@ export class KeyVault {
     return { "WWW-Authenticate": `Bearer authorization="${baseUrl}/${this.tenantId()}", resource="${KEY_VAULT_RESOURCE}"` };
   }
 
-  private async authenticate(request: VaultRequest): Promise<VaultResponse | undefined> {
+  private async authenticate(request: EmulatorRequest): Promise<Answer | undefined> {
     const challenge = this.challenge(request.baseUrl);
-    const match = /^Bearer\s+(\S+)$/i.exec(request.authorization ?? "");
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
     if (match?.[1] === undefined) return error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", challenge);
     this.verificationKey ??= importJWK({ ...this.signer.jwk() }, "RS256");
     try {
@@ -179,13 +166,14 @@ export class KeyVault {
   }
 
   /** Answers one request to `/secrets…`. */
-  async handle(request: VaultRequest): Promise<VaultResponse> {
+  async handle(request: EmulatorRequest): Promise<Answer> {
     if ((request.query.get("api-version") ?? "") === "") {
       return error(400, "BadParameter", "The request URI contains no api-version; add ?api-version=7.5 (the Azure SDKs do).");
     }
     const denied = await this.authenticate(request);
     if (denied !== undefined) return denied;
-    const { method, segments, baseUrl } = request;
+    const { method, baseUrl } = request;
+    const segments = request.segments.slice(1);
     const [name, version, ...extra] = segments;
 
     if (name === undefined) {
@@ -196,14 +184,14 @@ export class KeyVault {
         const item = this.bundle(baseUrl, key, latest, false);
         return [{ ...item, id: `${baseUrl}/secrets/${key}` }];
       });
-      return { status: 200, body: { value, nextLink: null }, headers: {} };
+      return answer(200, { value, nextLink: null });
     }
     const versions = this.secrets.get(name.toLowerCase());
-    const notFound = (): VaultResponse =>
+    const notFound = (): Answer =>
       error(404, "SecretNotFound", `A secret with (name/id) ${name}${version === undefined || version === "versions" ? "" : `/${version}`} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`);
 
     if (method === "PUT" && version === undefined) {
-      const text = await request.readBody();
+      const text = await request.text();
       let body: unknown;
       try {
         body = JSON.parse(text ?? "");
@@ -218,20 +206,20 @@ export class KeyVault {
         ...(typeof parsed.attributes?.enabled === "boolean" ? { enabled: parsed.attributes.enabled } : {}),
       });
       const entry = this.secrets.get(name.toLowerCase())?.find((candidate) => candidate.version === created);
-      return { status: 200, body: entry === undefined ? {} : this.bundle(baseUrl, name, entry, true), headers: {} };
+      return answer(200, entry === undefined ? {} : this.bundle(baseUrl, name, entry, true));
     }
     if (method !== "GET" || extra.length > 0) return error(405, "BadParameter", `${method} is not supported on /secrets/${segments.join("/")}.`);
     if (versions === undefined) return notFound();
 
     if (version === "versions") {
       const value = versions.map((entry) => this.bundle(baseUrl, name, entry, false));
-      return { status: 200, body: { value, nextLink: null }, headers: {} };
+      return answer(200, { value, nextLink: null });
     }
     const entry = version === undefined || version === "" ? versions.at(-1) : versions.find((candidate) => candidate.version === version.toLowerCase());
     if (entry === undefined) return notFound();
     if (!entry.enabled) {
-      return { status: 403, body: { error: { code: "Forbidden", message: "Operation get is not allowed on a disabled secret.", innererror: { code: "SecretDisabled" } } }, headers: {} };
+      return answer(403, { error: { code: "Forbidden", message: "Operation get is not allowed on a disabled secret.", innererror: { code: "SecretDisabled" } } });
     }
-    return { status: 200, body: this.bundle(baseUrl, name, entry, true), headers: {} };
+    return answer(200, this.bundle(baseUrl, name, entry, true));
   }
 }

@@ -2,10 +2,14 @@
 // tested end to end: app-only tokens of this emulator for https://graph.microsoft.com
 // with the User.Read.All role, OData paging, Graph's error shape and a CAE-style
 // claims challenge raised on demand.
-import { randomUUID } from "node:crypto";
 import { importJWK, jwtVerify } from "jose";
-import { EmulatorConfigError } from "../config.js";
-import type { TokenSigner } from "./signing-key.js";
+import { EmulatorConfigError } from "../config/error.js";
+import { CLAIMS_MARKER } from "../lib/access-token.js";
+import type { Directory } from "../lib/directory.js";
+import type { TokenSigner } from "../lib/signing-key.js";
+import { json, NO_STORE, requestId, type Answer } from "../server/answer.js";
+import type { Route } from "../server/pipeline.js";
+import type { EmulatorRequest } from "../server/request.js";
 
 /** A directory user listed by the sample Graph resource. */
 export interface GraphUser {
@@ -27,28 +31,12 @@ export interface GraphOptions {
 export const GRAPH_RESOURCE = "https://graph.microsoft.com";
 /** The app role `GET /v1.0/users` requires. */
 export const GRAPH_USERS_ROLE = "User.Read.All";
-/** Claim the token endpoint adds to tokens requested with `claims`: the `iat` they answer. */
-export const CLAIMS_MARKER = "xms_claims_iat";
 const AUDIENCES = [GRAPH_RESOURCE, `${GRAPH_RESOURCE}/`];
 const PAGE_SIZE = 10;
 const MAX_TOP = 999;
 
-/** What a request to Graph gets back. */
-export interface GraphResponse {
-  status: number;
-  body: unknown;
-  headers: Record<string, string>;
-}
-
-/** The facts of one request to `/v1.0/…`. */
-export interface GraphRequest {
-  method: string;
-  /** Path segments after `v1.0`, decoded. */
-  segments: string[];
-  query: URLSearchParams;
-  authorization: string | undefined;
-  baseUrl: string;
-  now: number;
+function answer(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
+  return json(status, body, { ...NO_STORE, "request-id": requestId(), ...headers });
 }
 
 function generatedUsers(tenantId: string): GraphUser[] {
@@ -62,8 +50,8 @@ function generatedUsers(tenantId: string): GraphUser[] {
   });
 }
 
-/** The emulator's sample Graph. */
-export class Graph {
+/** The emulator's sample Graph: `/v1.0/…`. */
+export class Graph implements Route {
   private readonly users: GraphUser[] | undefined;
   private readonly pendingClaims = new Map<string, number>();
   private verificationKey: ReturnType<typeof importJWK> | undefined;
@@ -71,9 +59,7 @@ export class Graph {
   constructor(
     options: GraphOptions | undefined,
     private readonly signer: TokenSigner,
-    private readonly isTenant: (tenantId: string) => boolean,
-    /** Whether the app still has a service principal in the tenant (consent not withdrawn). */
-    private readonly hasServicePrincipal: (clientId: string, tenantId: string) => boolean = () => true,
+    private readonly directory: Directory,
   ) {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new EmulatorConfigError("graph", "must be an object such as { users: [{ id, displayName, userPrincipalName }] }.");
@@ -97,15 +83,17 @@ export class Graph {
     return { "WWW-Authenticate": `Bearer ${parts.join(", ")}` };
   }
 
-  private graphError(status: number, code: string, message: string, now: number, headers: Record<string, string> = {}): GraphResponse {
-    return {
-      status,
-      body: { error: { code, message, innerError: { "request-id": randomUUID(), date: new Date(now).toISOString().slice(0, 19) } } },
-      headers,
-    };
+  private graphError(status: number, code: string, message: string, now: number, headers: Record<string, string> = {}): Answer {
+    return answer(status, { error: { code, message, innerError: { "request-id": requestId(), date: new Date(now).toISOString().slice(0, 19) } } }, headers);
   }
 
-  private claimsChallenge(baseUrl: string, now: number, notBeforeSeconds: number): GraphResponse {
+  /** Whether the app still has a service principal in the tenant (consent not withdrawn). */
+  private hasServicePrincipal(clientId: string, tenantId: string): boolean {
+    const app = this.directory.application(clientId);
+    return app !== undefined && this.directory.hasServicePrincipal(app, tenantId);
+  }
+
+  private claimsChallenge(baseUrl: string, now: number, notBeforeSeconds: number): Answer {
     const claims = Buffer.from(JSON.stringify({ access_token: { nbf: { essential: true, value: String(notBeforeSeconds) } } })).toString("base64");
     return this.graphError(401, "InvalidAuthenticationToken", "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp", now, {
       "WWW-Authenticate": `Bearer realm="", authorization_uri="${baseUrl}/common/oauth2/authorize", error="insufficient_claims", claims="${claims}"`,
@@ -113,9 +101,10 @@ export class Graph {
   }
 
   /** Answers one request to `/v1.0/…`. */
-  async handle(request: GraphRequest): Promise<GraphResponse> {
+  async handle(request: EmulatorRequest): Promise<Answer> {
     const { baseUrl, now } = request;
-    const match = /^Bearer\s+(\S+)$/i.exec(request.authorization ?? "");
+    const segments = request.segments.slice(1);
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
     if (match?.[1] === undefined) {
       return this.graphError(401, "InvalidAuthenticationToken", "Access token is empty.", now, this.challenge(baseUrl));
     }
@@ -128,7 +117,7 @@ export class Graph {
       return this.graphError(401, "InvalidAuthenticationToken", `Access token validation failure (${reason}). Request a token for ${GRAPH_RESOURCE}/.default from this emulator.`, now, this.challenge(baseUrl, "invalid_token"));
     }
     const tenantId = typeof payload.tid === "string" ? payload.tid : "";
-    if (payload.iss !== `${baseUrl}/${tenantId}/v2.0` || !this.isTenant(tenantId)) {
+    if (payload.iss !== `${baseUrl}/${tenantId}/v2.0` || this.directory.resolveTenant(tenantId)?.id !== tenantId) {
       return this.graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.", now, this.challenge(baseUrl, "invalid_token"));
     }
     const clientId = typeof payload.azp === "string" ? payload.azp.toLowerCase() : "";
@@ -145,9 +134,9 @@ export class Graph {
         return this.claimsChallenge(baseUrl, now, required);
       }
     }
-    const [collection, ...extra] = request.segments;
+    const [collection, ...extra] = segments;
     if (request.method !== "GET" || collection !== "users" || extra.length > 0) {
-      return this.graphError(400, "BadRequest", `Resource not found for the segment '${request.segments.join("/")}'. The emulator serves GET /v1.0/users.`, now);
+      return this.graphError(400, "BadRequest", `Resource not found for the segment '${segments.join("/")}'. The emulator serves GET /v1.0/users.`, now);
     }
     const roles = Array.isArray(payload.roles) ? payload.roles : [];
     if (!roles.includes(GRAPH_USERS_ROLE)) {
@@ -173,6 +162,6 @@ export class Graph {
       const token = Buffer.from(`${next}-${top}`).toString("base64url");
       body["@odata.nextLink"] = `${baseUrl}/v1.0/users?$top=${top}&$skiptoken=${token}`;
     }
-    return { status: 200, body, headers: {} };
+    return answer(200, body);
   }
 }

@@ -1,6 +1,7 @@
-// daemon-auth-emulator: runs the emulator until Ctrl-C / SIGTERM.
+// The entry point of the daemon-auth-emulator bin: runs the command line and turns
+// its errors into exit codes (2 for usage, 1 for everything else).
 import { readFileSync } from "node:fs";
-import { EmulatorUsageError, runEmulatorCli } from "./emulator-cli.js";
+import { EmulatorUsageError, runEmulatorCli } from "./run-emulator-cli.js";
 
 function version(): string {
   try {
