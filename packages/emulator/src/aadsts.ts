@@ -2,9 +2,13 @@
 // JSON shape (RFC 6749 §5.2 plus Entra's fields).
 import { randomUUID } from "node:crypto";
 
-interface CodeInfo {
+/** How the emulator answers one AADSTS code. */
+export interface CodeInfo {
+  /** The OAuth `error` Entra pairs with the code. */
   error: string;
+  /** The HTTP status of the answer. */
   status: number;
+  /** What the code means, as the emulator's error page says. */
   summary: string;
 }
 

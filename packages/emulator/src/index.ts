@@ -28,5 +28,5 @@ export { demoEmulatorConfig, demoEmulatorIdentities } from "./demo-config.js";
 export { certificateThumbprints, createSelfSignedCertificate } from "./certificate.js";
 export type { CertificateThumbprints, GeneratedCertificate, SelfSignedCertificateOptions } from "./certificate.js";
 export { AADSTS_CODES } from "./aadsts.js";
-export type { EntraErrorBody } from "./aadsts.js";
+export type { CodeInfo, EntraErrorBody } from "./aadsts.js";
 export { EmulatorUsageError, runEmulatorCli, type EmulatorCliOptions } from "./run-emulator-cli.js";

@@ -36,7 +36,7 @@ export interface KeyVaultOptions {
   tenant?: string;
 }
 
-/** Options of {@link KeyVault.set}. */
+/** Options of `emulator.setVaultSecret`. */
 export interface SetVaultSecretOptions {
   contentType?: string;
   /** @default true */

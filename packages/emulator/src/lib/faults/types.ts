@@ -36,11 +36,11 @@ export type Fault =
   | { kind: "reset" }
   /** HTTP 200, `application/json`, and a body cut off mid-object. */
   | { kind: "malformed-json" }
-  /** An HTML error page, as a proxy or load balancer sends, optionally with `Retry-After`. @default status 502 */
+  /** An HTML error page, as a proxy or load balancer sends, optionally with `Retry-After` (status 502 unless given). */
   | { kind: "html"; status?: number; retryAfter?: number | Date }
-  /** HTTP 200 with a token response of `bytes` bytes (a huge `access_token`), sent chunked. @default bytes 2 MiB */
+  /** HTTP 200 with a token response of `bytes` bytes (a huge `access_token`, 2 MiB unless given), sent chunked. */
   | { kind: "oversized"; bytes?: number }
-  /** The normal answer with another `Content-Type`. @default contentType "text/plain; charset=utf-8" */
+  /** The normal answer with another `Content-Type` (`text/plain; charset=utf-8` unless given). */
   | { kind: "wrong-content-type"; contentType?: string };
 
 /** The kinds of {@link Fault}. */
