@@ -120,6 +120,17 @@ export async function runEmulatorCli(argv: readonly string[], options: EmulatorC
       `  app ${app.displayName ?? app.clientId}: client id ${app.clientId}${credentials.length ? `, ${credentials.join(", ")}` : ""}${scopes.length ? `, scope ${scopes.join(" | ")}` : ""}`,
     );
   }
+  const tenant = config.tenants[0];
+  const app = config.applications.find((candidate) => (candidate.secrets?.length ?? 0) > 0);
+  if (tenant !== undefined && app !== undefined) {
+    // The lines a user pastes to point a daemon (EnvironmentCredential's variables) at this emulator.
+    // The secret itself is never printed: it stays in the directory (or the README, for the demo).
+    lines.push("point a daemon at it:");
+    lines.push(`  export AZURE_AUTHORITY_HOST=${emulator.url}`);
+    lines.push(`  export AZURE_TENANT_ID=${tenant.id}`);
+    lines.push(`  export AZURE_CLIENT_ID=${app.clientId}`);
+    lines.push(`  export AZURE_CLIENT_SECRET='<a client secret of ${app.displayName ?? app.clientId}${values.config === undefined ? ", see the package README" : ` in ${values.config}`}>'`);
+  }
   if (emulator.caCertificatePath !== undefined) {
     lines.push(`CA certificate: ${emulator.caCertificatePath}`);
     lines.push(`  trust it with: export NODE_EXTRA_CA_CERTS=${emulator.caCertificatePath}`);

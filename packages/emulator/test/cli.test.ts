@@ -52,6 +52,9 @@ describe("daemon-auth-emulator CLI", () => {
     const ids = demoEmulatorIdentities;
     for (const text of [ids.tenantId, ids.tenantDomain, ids.daemonClientId, ids.apiScope]) expect(run.output()).toContain(text);
     expect(run.output()).not.toContain(ids.daemonClientSecret);
+    for (const line of [`export AZURE_AUTHORITY_HOST=${url}`, `export AZURE_TENANT_ID=${ids.tenantId}`, `export AZURE_CLIENT_ID=${ids.daemonClientId}`]) {
+      expect(run.output()).toContain(line);
+    }
 
     const response = await fetch(`${url}/${ids.tenantDomain}/v2.0/.well-known/openid-configuration`);
     expect(response.status).toBe(200);
