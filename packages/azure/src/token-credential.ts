@@ -12,6 +12,32 @@ export interface TokenCredentialOptions {
    * @default the tenant of the client's authority
    */
   tenantId?: string;
+  /**
+   * Tenants, besides the client's own (or `tenantId`), that `GetTokenOptions.tenantId` may
+   * name, as `@azure/identity`'s `additionallyAllowedTenants`; `"*"` allows any. Added to
+   * the ones listed in `AZURE_ADDITIONALLY_ALLOWED_TENANTS` (separated by `;` as
+   * `@azure/identity` reads it, or `,`). A challenge naming any other tenant is refused, so
+   * a resource cannot send the daemon's credential to a tenant of its choosing.
+   * @default []
+   */
+  additionallyAllowedTenants?: readonly string[];
+}
+
+/**
+ * `@azure/identity`'s own wording, so its users recognise the fix.
+ * @see https://github.com/Azure/azure-sdk-for-js/blob/main/sdk/identity/identity/src/util/processMultiTenantRequest.ts
+ */
+function tenantNotAllowed(tenantId: string): string {
+  return (
+    `The current credential is not configured to acquire tokens for tenant ${tenantId}. To enable acquiring tokens for this tenant ` +
+    `add it to the AdditionallyAllowedTenants on the credential options, or add "*" to AdditionallyAllowedTenants to allow acquiring tokens for any tenant.`
+  );
+}
+
+/** `AZURE_ADDITIONALLY_ALLOWED_TENANTS`, on runtimes that have `process.env`. */
+function allowedTenantsFromEnvironment(): string[] {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["AZURE_ADDITIONALLY_ALLOWED_TENANTS"];
+  return value === undefined ? [] : value.split(/[;,]/);
 }
 
 /**
@@ -25,7 +51,12 @@ export interface TokenCredentialOptions {
  *   `<resource>/.default` (keeping the double slash of v1.0 resources); any other scope
  *   is passed to core unchanged and validated there.
  * - `GetTokenOptions.tenantId`, `claims` and `abortSignal` are forwarded; `tenantId`
- *   falls back to `options.tenantId`, then to the client's own tenant.
+ *   falls back to `options.tenantId`, then to the client's own tenant. Another tenant is
+ *   refused unless listed in `additionallyAllowedTenants` (or
+ *   `AZURE_ADDITIONALLY_ALLOWED_TENANTS`), with `@azure/identity`'s message.
+ * - `enableCae`: the token is CAE-capable when the client declares
+ *   `clientCapabilities: ["cp1"]`; create it so for Azure SDK clients that handle claims
+ *   challenges (the `claims` of the challenge is forwarded either way).
  * - Failures are core's typed errors (`CredentialError`, `ThrottledError`, `AbortError`, …);
  *   the Azure SDK bearer-token policy rethrows them to the caller unchanged.
  * - Proof-of-possession tokens are not issued by the client credentials grant; a
@@ -60,6 +91,22 @@ export function toTokenCredential(client: DaemonClient, options: TokenCredential
     );
   }
 
+  const listed: unknown = options.additionallyAllowedTenants ?? [];
+  if (!Array.isArray(listed) || !listed.every((tenant): tenant is string => typeof tenant === "string")) {
+    throw new ConfigurationError("toTokenCredential: 'additionallyAllowedTenants' must be a list of tenant ids or domains, or [\"*\"].");
+  }
+  const allowed = new Set([...listed, ...allowedTenantsFromEnvironment()].map((tenant) => tenant.trim().toLowerCase()).filter(Boolean));
+  // The bridge's tenant and the client's are both the credential's own, as @azure/identity's is.
+  for (const own of [defaultTenant, client.tenantId]) if (own !== undefined) allowed.add(own.toLowerCase());
+
+  /** The tenant to ask, refusing one the credential was not told to trust. */
+  function resolveTenant(requested: string | undefined): string | undefined {
+    if (requested === undefined) return defaultTenant;
+    const wanted = requested.toLowerCase();
+    if (!allowed.has("*") && !allowed.has(wanted)) throw new ConfigurationError(tenantNotAllowed(requested));
+    return requested;
+  }
+
   async function getToken(scopes: string | string[], getTokenOptions: GetTokenOptions = {}): Promise<AccessToken> {
     if (getTokenOptions.proofOfPossessionOptions !== undefined) {
       throw new InvalidRequestError(
@@ -68,7 +115,7 @@ export function toTokenCredential(client: DaemonClient, options: TokenCredential
       );
     }
     const request: AcquireTokenRequest = { scopes: normalizeAzureScopes(scopes) };
-    const tenantId = getTokenOptions.tenantId ?? defaultTenant;
+    const tenantId = resolveTenant(getTokenOptions.tenantId);
     if (tenantId !== undefined) request.tenantId = tenantId;
     if (getTokenOptions.claims !== undefined) request.claims = getTokenOptions.claims;
     const abort = toAbortSignal(getTokenOptions.abortSignal);

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import type { GetTokenOptions } from "@azure/core-auth";
-import { AbortError, createDaemonClient, InvalidRequestError, type DaemonClient } from "@daemon-auth/core";
+import { AbortError, ConfigurationError, createDaemonClient, InvalidRequestError, type DaemonClient } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
 import { demoEmulatorConfig, demoEmulatorIdentities as ids, startEmulator, type Emulator } from "@daemon-auth/emulator";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
@@ -102,6 +102,48 @@ describe("toTokenCredential", () => {
     await credential.getToken(ids.apiScope, { tenantId: ids.tenantId });
     const tenants = emulator.requests.filter((r) => r.path.endsWith("/token")).map((r) => r.tenant);
     expect(tenants).toEqual([ids.tenantDomain, ids.tenantId]);
+  });
+
+  describe("tenant allow-list, as @azure/identity's additionallyAllowedTenants", () => {
+    const FABRIKAM = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d";
+    const refusal = (tenant: string) =>
+      `The current credential is not configured to acquire tokens for tenant ${tenant}. To enable acquiring tokens for this tenant add it to the AdditionallyAllowedTenants on the credential options, or add "*" to AdditionallyAllowedTenants to allow acquiring tokens for any tenant.`;
+    const tokenTenants = () => emulator.requests.filter((r) => r.path.endsWith("/token")).map((r) => r.tenant);
+
+    it("refuses a tenant the credential was not told about, before any request, in @azure/identity's words", async () => {
+      const credential = toTokenCredential(client);
+      const error = await credential.getToken(ids.apiScope, { tenantId: FABRIKAM }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toBe(refusal(FABRIKAM));
+      expect(tokenTenants()).toEqual([]);
+      // The client's own tenant, in any case, needs no listing.
+      await credential.getToken(ids.apiScope, { tenantId: ids.tenantId.toUpperCase() });
+      expect(tokenTenants()).toEqual([ids.tenantId.toLowerCase()]);
+    });
+
+    it("follows a listed tenant, or any with \"*\"", async () => {
+      await expect(toTokenCredential(client, { additionallyAllowedTenants: [FABRIKAM] }).getToken(ids.apiScope, { tenantId: FABRIKAM })).rejects.toThrow(
+        /AADSTS/,
+      );
+      await expect(toTokenCredential(client, { additionallyAllowedTenants: ["*"] }).getToken(ids.apiScope, { tenantId: "fabrikam.example" })).rejects.toThrow(
+        /AADSTS/,
+      );
+      expect(tokenTenants()).toEqual([FABRIKAM, "fabrikam.example"]);
+    });
+
+    it("reads AZURE_ADDITIONALLY_ALLOWED_TENANTS (';' as @azure/identity splits it, or ',')", async () => {
+      const saved = process.env["AZURE_ADDITIONALLY_ALLOWED_TENANTS"];
+      try {
+        process.env["AZURE_ADDITIONALLY_ALLOWED_TENANTS"] = `other.example;${FABRIKAM},third.example`;
+        const credential = toTokenCredential(client);
+        await expect(credential.getToken(ids.apiScope, { tenantId: FABRIKAM })).rejects.toThrow(/AADSTS/);
+        await expect(credential.getToken(ids.apiScope, { tenantId: "fourth.example" })).rejects.toThrow(refusal("fourth.example"));
+        expect(tokenTenants()).toEqual([FABRIKAM]);
+      } finally {
+        if (saved === undefined) delete process.env["AZURE_ADDITIONALLY_ALLOWED_TENANTS"];
+        else process.env["AZURE_ADDITIONALLY_ALLOWED_TENANTS"] = saved;
+      }
+    });
   });
 
   it("forwards a claims challenge, which bypasses the cache", async () => {

@@ -77,6 +77,7 @@ describe("fuzz: corrupt cache files", () => {
     let requests = 0;
     const client = createDaemonClient({
       authority: `https://login.example/${tenant}`,
+      knownAuthorities: ["login.example"],
       clientId: "client",
       credential: { kind: "test", getAuthentication: () => Promise.resolve({ clientSecret: "fuzz-client-secret-value" }) },
       cache: encryptedStore(createFileCache({ directory }), { key: CACHE_KEY }),

@@ -100,11 +100,28 @@ describe("daemon-auth token", () => {
     const run = await daemonAuth(["token", "--scope", SCOPE, "--json"], { env: demoEnvironment(emulator) });
     expect(run.code).toBe(0);
     const printed = JSON.parse(run.stdout) as Record<string, string>;
-    expect(Object.keys(printed)).toEqual(["accessToken", "expiresOn", "tokenType", "source"]);
+    expect(Object.keys(printed)).toEqual(["accessToken", "expiresOn", "tokenType", "source", "authority"]);
     expect(printed).toMatchObject({ tokenType: "Bearer", source: "network" });
+    expect(printed["authority"]).toEqual({ host: emulator.url, tenant: ids.tenantDomain, form: "environment" });
     expect(claimsOf(printed["accessToken"]!).aud).toBe(ids.apiIdentifierUri);
     expect(new Date(printed["expiresOn"]!).toISOString()).toBe(printed["expiresOn"]);
     expect(Date.parse(printed["expiresOn"]!)).toBeGreaterThan(Date.now() + 30 * 60_000);
+  });
+
+  it("takes --authority as MSAL does (host and tenant) or as a bare host, and says which with --json", async () => {
+    const { AZURE_TENANT_ID: _tenant, AZURE_AUTHORITY_HOST: _host, ...withoutTenant } = demoEnvironment(emulator);
+    emulator.resetRequests();
+    const msalForm = await daemonAuth(["token", "--scope", SCOPE, "--json", "--authority", `${emulator.url}/${ids.tenantId}`], { env: withoutTenant });
+    expect(msalForm.stderr).toBe("");
+    expect(msalForm.code).toBe(0);
+    const printed = JSON.parse(msalForm.stdout) as { accessToken: string; authority: unknown };
+    expect(printed.authority).toEqual({ host: emulator.url, tenant: ids.tenantId, form: "host-and-tenant" });
+    expect(claimsOf(printed.accessToken)).toMatchObject({ tid: ids.tenantId, azp: ids.daemonClientId });
+    expect(emulator.requests.filter((r) => r.method === "POST").map((r) => [r.tenant, r.status])).toEqual([[ids.tenantId, 200]]);
+
+    const hostForm = await daemonAuth(["token", "--scope", SCOPE, "--json", "--authority", `${emulator.url}/`, "--tenant", ids.tenantDomain], { env: withoutTenant });
+    expect(hostForm.code).toBe(0);
+    expect((JSON.parse(hostForm.stdout) as { authority: unknown }).authority).toEqual({ host: emulator.url, tenant: ids.tenantDomain, form: "host" });
   });
 
   it("fails with exit 1 and the server's fix on one line for a wrong secret", async () => {
@@ -217,7 +234,11 @@ describe("usage", () => {
       [["token", "--scope"], "daemon-auth token: Option '--scope <value>' argument missing"],
       [["token", "--scope", SCOPE, "--certificate", "x.pem", "--assertion-file", "t"], "daemon-auth token: give one credential, not --certificate and --assertion-file"],
       [["token", "--scope", SCOPE, "--password", "-"], "daemon-auth token: --password and --send-x5c go with a certificate"],
-      [["token", "--scope", SCOPE, "--authority", `${emulator.url}/${ids.tenantDomain}`], "daemon-auth token: --authority is the sign-in host only"],
+      [
+        ["token", "--scope", SCOPE, "--tenant", ids.tenantDomain, "--authority", `${emulator.url}/fabrikam.example`],
+        "daemon-auth token: --authority names tenant 'fabrikam.example' and --tenant 'contoso.onmicrosoft.com': give the tenant once",
+      ],
+      [["token", "--scope", SCOPE, "--authority", `${emulator.url}/${ids.tenantId}/v2.0`], "daemon-auth token: --authority is the host, or the host and tenant"],
       [["decode"], "daemon-auth decode: missing <token>"],
       [["consent-url", "--tenant", ids.tenantId, "stray"], "daemon-auth consent-url: unexpected argument"],
       [["emulator", "--port", "nope"], "daemon-auth emulator: --port expects a whole number"],

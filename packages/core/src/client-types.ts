@@ -28,6 +28,28 @@ export interface DaemonClientOptions {
    * `/.well-known/oauth-authorization-server`) once and cached.
    */
   issuer?: string;
+  /**
+   * Entra-shaped hosts, besides the Microsoft clouds and loopback, trusted with the
+   * client's credential: `host` or `host:port`, as MSAL's `knownAuthorities`. Any other
+   * `authority` or `authorityHost` is refused before any I/O.
+   * @default []
+   */
+  knownAuthorities?: readonly string[];
+  /**
+   * `false` trusts any https `authority` or `authorityHost` without listing it in
+   * `knownAuthorities`. Prefer `knownAuthorities`: a wrong host receives the credential.
+   * @default true
+   */
+  validateAuthority?: boolean;
+  /**
+   * Sends token requests to a regional endpoint (ESTS-R), as MSAL's `azureRegion`: a
+   * region name (`"westus2"`), or `"auto"` / `"TryAutoDetect"` to read `REGION_NAME`.
+   * The public cloud's regional host is `<region>.login.microsoft.com`, another cloud's
+   * `<region>.<host>`; a custom authority host never goes regional. When the regional host
+   * is unreachable or answers 5xx, the global host is used for 5 minutes (logged).
+   * @default no region: the global host
+   */
+  azureRegion?: string;
   /** The application (client) id. */
   clientId: string;
   /**
@@ -42,6 +64,34 @@ export interface DaemonClientOptions {
    * @default "client_secret_post"
    */
   tokenEndpointAuthMethod?: "client_secret_post" | "client_secret_basic";
+  /**
+   * Client capabilities declared on every token request, as MSAL's `clientCapabilities`:
+   * `["cp1"]` says the daemon handles claims challenges (continuous access evaluation),
+   * sent as `{"access_token":{"xms_cc":{"values":["cp1"]}}}` in the `claims` parameter and
+   * merged with a claims challenge. Tokens stay cacheable; only a challenge skips the cache.
+   * @default []
+   */
+  clientCapabilities?: readonly string[];
+  /**
+   * Extra query parameters on every token request URL (MSAL's `extraQueryParameters`),
+   * e.g. `{ dc: "ESTS-PUB-WUS2-AZ1-FD000-TEST1" }`. They can never replace `client_id`,
+   * `client_secret`, `client_assertion*`, `grant_type`, `scope` or `claims`. Never put a
+   * secret here: URLs end up in proxy logs.
+   * @default {}
+   */
+  extraQueryParameters?: Readonly<Record<string, string>>;
+  /**
+   * Extra form parameters in every token request body (MSAL's `extraParameters`),
+   * under the same rules as `extraQueryParameters`.
+   * @default {}
+   */
+  extraParameters?: Readonly<Record<string, string>>;
+  /**
+   * Sends `return-client-request-id: true`, asking the server to echo the
+   * `client-request-id` in its answer (MSAL does so only when asked).
+   * @default false
+   */
+  returnClientRequestId?: boolean;
   /** A store shared across clients, processes or restarts. The in-process index is always on. */
   cache?: TokenCacheStore;
   /** @default the global `fetch` */
@@ -153,6 +203,13 @@ export interface AccessTokenResult {
 export interface DaemonClient {
   /** The client id. */
   readonly clientId: string;
+  /**
+   * The tenant tokens are requested from when a request names none (Entra, lower case);
+   * `undefined` for a generic issuer or a client that does not say.
+   */
+  readonly tenantId?: string | undefined;
+  /** The `clientCapabilities` the client declares on every token request (e.g. `["cp1"]`). */
+  readonly clientCapabilities?: readonly string[] | undefined;
   /** An app-only access token for `request.scopes`, from the cache when it can. */
   acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult>;
   /** Forgets every token in the in-process index (the shared store is left alone). */

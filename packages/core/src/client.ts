@@ -6,7 +6,7 @@ import { TokenAcquirer } from "./acquisition/token-acquirer.js";
 import { resolveClientSettings, type ClientSettings } from "./client/settings.js";
 import { ClientCredentialsFetcher } from "./client-credentials/token-request.js";
 import { requestTenant, type Authority } from "./lib/authority.js";
-import { describeError } from "./lib/describe-error.js";
+import { callHook, errorFields } from "./acquisition/telemetry.js";
 import { normalizeEntraScopes, normalizeGenericScopes } from "./lib/scopes.js";
 
 /**
@@ -37,6 +37,8 @@ export function createDaemonClient(options: DaemonClientOptions): DaemonClient {
  */
 class ConfidentialClient implements DaemonClient {
   readonly clientId: string;
+  readonly tenantId: string | undefined;
+  readonly clientCapabilities: readonly string[];
   private readonly authority: Authority;
   private readonly telemetry: TelemetryHooks | undefined;
   private readonly acquirer: TokenAcquirer;
@@ -45,6 +47,8 @@ class ConfidentialClient implements DaemonClient {
   constructor(private readonly settings: ClientSettings) {
     this.clientId = settings.clientId;
     this.authority = settings.authority;
+    this.tenantId = settings.authority.kind === "entra" ? settings.authority.defaultTenant : undefined;
+    this.clientCapabilities = settings.clientCapabilities;
     this.telemetry = settings.telemetry;
     this.acquirer = new TokenAcquirer(new ClientCredentialsFetcher(settings, this.guardedTelemetry()), settings);
     this.normalizeScopes = this.authority.kind === "entra" ? normalizeEntraScopes : normalizeGenericScopes;
@@ -52,9 +56,11 @@ class ConfidentialClient implements DaemonClient {
   }
 
   acquireTokenForClient(request: AcquireTokenRequest): Promise<AccessTokenResult> {
-    // The hook is looked up per call, so a client without it pays nothing on a hit.
+    // The hooks are looked up per call, so a client without them pays nothing on a hit.
     const telemetry = this.telemetry;
-    return telemetry?.onAcquire === undefined ? this.acquire(request) : this.acquireReporting(request, telemetry);
+    return telemetry === undefined || (telemetry.onAcquire === undefined && telemetry.onAcquireError === undefined)
+      ? this.acquire(request)
+      : this.acquireReporting(request, telemetry);
   }
 
   clearCache(): void {
@@ -94,14 +100,26 @@ class ConfidentialClient implements DaemonClient {
 
   private async acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
     const started = performance.now();
-    const result = await this.acquire(request);
-    this.callHook("onAcquire", () =>
-      telemetry.onAcquire?.({
-        source: result.source,
-        durationMs: performance.now() - started,
-        cacheKey: this.acquirer.cacheKey(result.tenantId, result.scopes),
-      }),
-    );
+    let result: AccessTokenResult;
+    try {
+      result = await this.acquire(request);
+    } catch (error) {
+      if (telemetry.onAcquireError !== undefined) {
+        const fields = errorFields(error);
+        this.callHook("onAcquireError", () => telemetry.onAcquireError?.({ durationMs: performance.now() - started, ...fields }));
+      }
+      throw error;
+    }
+    if (telemetry.onAcquire !== undefined) {
+      this.callHook("onAcquire", () =>
+        telemetry.onAcquire?.({
+          source: result.source,
+          durationMs: performance.now() - started,
+          cacheKey: this.acquirer.cacheKey(result.tenantId, result.scopes),
+          expiresOn: result.expiresOn,
+        }),
+      );
+    }
     return result;
   }
 
@@ -118,10 +136,6 @@ class ConfidentialClient implements DaemonClient {
 
   /** Runs a telemetry hook; one that throws is logged and otherwise ignored. */
   private callHook(name: keyof TelemetryHooks, call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      this.settings.logger?.warn?.(`daemon-auth: the ${name} telemetry hook threw`, { error: describeError(error) });
-    }
+    callHook(this.settings.logger, name, call);
   }
 }

@@ -16,6 +16,13 @@ export interface CredentialContext {
    * OAuth 2.0 server. Certificates pick their JWS algorithm and assertion reuse by it.
    */
   readonly authorityKind: "entra" | "generic";
+  /**
+   * The tenant the token is requested for (Entra, lower case), so one assertion callback
+   * can serve several tenants; `undefined` for a generic issuer.
+   */
+  readonly tenantId?: string | undefined;
+  /** The resource's claims challenge (JSON) this request answers, if any. */
+  readonly claims?: string | undefined;
   /** Fires when the caller gives up; a credential doing I/O should stop. */
   readonly signal?: AbortSignal | undefined;
 }

@@ -10,7 +10,10 @@ describe("authorities", () => {
     [{ tenantId: "contoso.onmicrosoft.com" }, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"],
     [{ tenantId: "t1", cloud: "usgov" as const }, "https://login.microsoftonline.us/t1/oauth2/v2.0/token"],
     [{ tenantId: "t1", cloud: "china" as const }, "https://login.chinacloudapi.cn/t1/oauth2/v2.0/token"],
-    [{ tenantId: "t1", authorityHost: "https://login.example.com/" }, "https://login.example.com/t1/oauth2/v2.0/token"],
+    [
+      { tenantId: "t1", authorityHost: "https://login.example.com/", knownAuthorities: ["login.example.com"] },
+      "https://login.example.com/t1/oauth2/v2.0/token",
+    ],
     [{ authority: "https://login.microsoftonline.com/t1/" }, "https://login.microsoftonline.com/t1/oauth2/v2.0/token"],
     [{ authority: "http://127.0.0.1:5599/prefix/t1" }, "http://127.0.0.1:5599/prefix/t1/oauth2/v2.0/token"],
   ])("%j → %s, without discovery", (options, endpoint) => {
@@ -34,6 +37,46 @@ describe("authorities", () => {
   ])("refuses %j with a fix", (options, message) => {
     expect(() => createDaemonClient({ ...base, ...options })).toThrow(ConfigurationError);
     expect(() => createDaemonClient({ ...base, ...options })).toThrow(message);
+  });
+
+  it.each([
+    [{ tenantId: "t1", authorityHost: "https://login.contoso.example" }, "authorityHost", "login.contoso.example"],
+    [{ authority: "https://login.microsoftonline.com.evil.example/t1" }, "authority", "login.microsoftonline.com.evil.example"],
+    [{ authority: "https://login.microsoftonline.com:8443/t1" }, "authority", "login.microsoftonline.com:8443"],
+    [{ authority: "https://sts.contoso.example/t1", knownAuthorities: ["other.example"] }, "authority", "sts.contoso.example"],
+  ])("refuses the unknown Entra host of %j before any I/O, naming knownAuthorities", (options, option, host) => {
+    let requests = 0;
+    const create = () =>
+      createDaemonClient({ ...base, ...options, transport: () => Promise.reject(new Error(`no I/O expected (${++requests})`)) });
+    expect(create).toThrow(ConfigurationError);
+    expect(create).toThrow(`The '${option}' host '${host}' is not a Microsoft cloud authority`);
+    expect(create).toThrow(`knownAuthorities: ["${host}"]`);
+    expect(requests).toBe(0);
+  });
+
+  it.each([
+    { tenantId: "t1", cloud: "usgov" as const },
+    { authority: "https://login.microsoft.com/t1" },
+    { authority: "https://LOGIN.microsoftonline.com/t1" },
+    { authority: "http://localhost:8080/t1" },
+    { authority: "http://[::1]:8080/t1" },
+    { authority: "https://login.contoso.example/t1", knownAuthorities: ["LOGIN.contoso.example"] },
+    { tenantId: "t1", authorityHost: "https://login.contoso.example:8443", knownAuthorities: ["login.contoso.example:8443"] },
+    { authority: "https://login.contoso.example/t1", validateAuthority: false },
+  ])("trusts %j", (options) => {
+    expect(() => createDaemonClient({ ...base, ...options })).not.toThrow();
+  });
+
+  it("checks knownAuthorities and validateAuthority themselves; a generic issuer takes neither", () => {
+    expect(() => createDaemonClient({ ...base, tenantId: "t1", knownAuthorities: ["https://login.contoso.example"] })).toThrow(
+      /'knownAuthorities' must list host names .* not 'https:\/\/login.contoso.example'/,
+    );
+    expect(() => createDaemonClient({ ...base, tenantId: "t1", knownAuthorities: "login.contoso.example" as never })).toThrow(/knownAuthorities/);
+    expect(() => createDaemonClient({ ...base, tenantId: "t1", validateAuthority: "no" as never })).toThrow(/'validateAuthority' must be true or false/);
+    expect(() => createDaemonClient({ ...base, issuer: "https://idp.example.com", knownAuthorities: ["idp.example.com"] })).toThrow(
+      /drop 'knownAuthorities'/,
+    );
+    expect(() => createDaemonClient({ ...base, issuer: "https://idp.example.com" })).not.toThrow();
   });
 
   it("refuses a multi-tenant alias per request, before any I/O", async () => {

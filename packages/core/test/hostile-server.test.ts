@@ -143,7 +143,7 @@ describe("discovery trusts only the issuer's origin, and the exact issuer", () =
     const error = await failure(client.acquireTokenForClient({ scopes: ["read"] }));
     expect(error).toBeInstanceOf(InvalidResponseError);
     expect(error.message).toContain(`token endpoint on ${other.url}, not on the issuer's origin ${issuer.url}`);
-    expect(error.message).toMatch(/configure the token endpoint explicitly/);
+    expect(error.message).toMatch(/configure that origin as the issuer/);
     expect(other.requests).toHaveLength(0);
   });
 

@@ -39,8 +39,8 @@ describe("unknown options", () => {
   });
 
   it("refuses an option that does not exist, naming the nearest one and the known ones", () => {
-    const error = configurationError({ ...BASE, azureRegion: "westeurope" });
-    expect(error.message).toMatch(/Unknown option 'azureRegion'.*nearest known option is '\w+'/);
+    const error = configurationError({ ...BASE, httpsProxyAgent: "http://proxy.example:3128" });
+    expect(error.message).toMatch(/Unknown option 'httpsProxyAgent'.*nearest known option is '\w+'/);
     expect(error.message).toContain("expiryMarginMs");
   });
 
@@ -58,7 +58,14 @@ describe("unknown options", () => {
       cloud: "public",
       authorityHost: "https://login.microsoftonline.com",
       issuer: "https://issuer.example.com",
+      knownAuthorities: ["login.contoso.example"],
+      validateAuthority: true,
+      azureRegion: "auto",
       clientId: "app",
+      clientCapabilities: ["cp1"],
+      extraQueryParameters: { dc: "x" },
+      extraParameters: { fmi_path: "a" },
+      returnClientRequestId: true,
       credential: testSecret(SECRET),
       tokenEndpointAuthMethod: "client_secret_basic",
       cache: { get: () => Promise.resolve(undefined), set: () => Promise.resolve(), delete: () => Promise.resolve() },
@@ -78,7 +85,7 @@ describe("unknown options", () => {
     expect(() => client({ ...entra, cloud })).not.toThrow();
     expect(() => client({ ...entra, authorityHost })).not.toThrow();
     expect(() => client({ ...entra, authority })).not.toThrow();
-    const { tenantId: _tenant, ...generic } = entra;
+    const { tenantId: _tenant, knownAuthorities: _known, validateAuthority: _validate, ...generic } = entra;
     expect(() => client({ ...generic, issuer })).not.toThrow();
   });
 });

@@ -3,7 +3,10 @@ import { federatedTokenFileCredential } from "@daemon-auth/credential-assertion"
 import { certificateCredential } from "@daemon-auth/credential-certificate";
 import { clientSecret } from "@daemon-auth/credential-secret";
 
-/** The variables read, with the names `@azure/identity`'s EnvironmentCredential uses (plus `REDIS_URL`). */
+/**
+ * The variables read, with the names `@azure/identity` uses: EnvironmentCredential's,
+ * WorkloadIdentityCredential's `AZURE_FEDERATED_TOKEN_FILE`, and `REDIS_URL`.
+ */
 export const ENVIRONMENT_VARIABLES = {
   tenantId: "AZURE_TENANT_ID",
   clientId: "AZURE_CLIENT_ID",
@@ -11,19 +14,27 @@ export const ENVIRONMENT_VARIABLES = {
   certificatePath: "AZURE_CLIENT_CERTIFICATE_PATH",
   certificatePassword: "AZURE_CLIENT_CERTIFICATE_PASSWORD",
   sendCertificateChain: "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+  username: "AZURE_USERNAME",
+  password: "AZURE_PASSWORD",
   federatedTokenFile: "AZURE_FEDERATED_TOKEN_FILE",
   authorityHost: "AZURE_AUTHORITY_HOST",
+  regionalAuthority: "AZURE_REGIONAL_AUTHORITY_NAME",
   redisUrl: "REDIS_URL",
 } as const;
 
 /** Which credential the variables selected. */
 export type EnvironmentCredentialKind = "secret" | "certificate" | "federated-token-file";
 
+/** The `@azure/identity` credential that would have read the same variables. */
+export type AzureIdentityCredentialName = "EnvironmentCredential" | "WorkloadIdentityCredential";
+
 /** The part of `createDaemonClient`'s options the environment provides. */
 export interface EnvironmentClientOptions {
   readonly tenantId: string;
   readonly clientId: string;
   readonly authorityHost?: string;
+  /** From `AZURE_REGIONAL_AUTHORITY_NAME`; its `AutoDiscoverRegion` becomes `"auto"`. */
+  readonly azureRegion?: string;
   readonly credential: ClientCredential;
 }
 
@@ -32,6 +43,11 @@ export interface EnvironmentConfiguration {
   /** Spread into `createDaemonClient({ ...config.clientOptions, cache })`. */
   readonly clientOptions: EnvironmentClientOptions;
   readonly credentialKind: EnvironmentCredentialKind;
+  /**
+   * The `@azure/identity` credential whose variables were used: `EnvironmentCredential`
+   * for a secret or a certificate, `WorkloadIdentityCredential` for a token file.
+   */
+  readonly pickedBy: AzureIdentityCredentialName;
   /** `REDIS_URL`, when set. */
   readonly redisUrl: string | undefined;
   /** One line for logs and `doctor`; names files and ids, never a secret. */
@@ -39,11 +55,14 @@ export interface EnvironmentConfiguration {
 }
 
 /**
- * Reads a daemon's configuration from the environment, with the variable names and the
- * credential order of `@azure/identity`'s EnvironmentCredential: `AZURE_CLIENT_SECRET`,
- * else `AZURE_CLIENT_CERTIFICATE_PATH` (+ `AZURE_CLIENT_CERTIFICATE_PASSWORD`,
- * `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`), else `AZURE_FEDERATED_TOKEN_FILE` (workload
- * identity). `AZURE_AUTHORITY_HOST` points the client at another Entra-shaped host, such as
+ * Reads a daemon's configuration from the environment in `@azure/identity`'s own order
+ * (DefaultAzureCredential's: EnvironmentCredential, then WorkloadIdentityCredential):
+ * `AZURE_CLIENT_SECRET`, else `AZURE_CLIENT_CERTIFICATE_PATH` (+
+ * `AZURE_CLIENT_CERTIFICATE_PASSWORD`, `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`), else
+ * `AZURE_USERNAME` + `AZURE_PASSWORD` — a user's password, which EnvironmentCredential
+ * would use and a daemon refuses — else `AZURE_FEDERATED_TOKEN_FILE`, which
+ * WorkloadIdentityCredential reads (EnvironmentCredential does not). {@link
+ * EnvironmentConfiguration.pickedBy} and `describe()` say which one applied. `AZURE_AUTHORITY_HOST` points the client at another Entra-shaped host, such as
  * a national cloud or the daemon-auth emulator. Nothing is read from disk here: a
  * certificate or token file is read on first use, so a bad file fails the first token
  * request with a `CredentialError` that names it.
@@ -72,6 +91,13 @@ export function configurationFromEnvironment(
   const authorityHost = read(names.authorityHost);
   const sendChain = read(names.sendCertificateChain);
 
+  if (secret === undefined && certificatePath === undefined && read(names.username) !== undefined && read(names.password) !== undefined) {
+    throw new ConfigurationError(
+      `${names.username} and ${names.password} are set: @azure/identity's EnvironmentCredential would sign in as that user with a password, ` +
+        `which a daemon never does (app-only tokens come from the app's own credential). Unset them and set ${names.clientSecret}, ` +
+        `${names.certificatePath} or ${names.federatedTokenFile}.`,
+    );
+  }
   const problems: string[] = [];
   if (tenantId === undefined) problems.push(`${names.tenantId} (the directory (tenant) id of the app registration)`);
   if (clientId === undefined) problems.push(`${names.clientId} (the application (client) id)`);
@@ -88,6 +114,7 @@ export function configurationFromEnvironment(
   let credential: ClientCredential;
   let credentialKind: EnvironmentCredentialKind;
   let source: string;
+  let pickedBy: AzureIdentityCredentialName = "EnvironmentCredential";
   if (secret !== undefined) {
     credential = clientSecret(secret);
     credentialKind = "secret";
@@ -104,10 +131,21 @@ export function configurationFromEnvironment(
   } else {
     credential = federatedTokenFileCredential({ path: tokenFile });
     credentialKind = "federated-token-file";
+    pickedBy = "WorkloadIdentityCredential";
     source = `federated token file ${tokenFile}`;
   }
 
-  const clientOptions: EnvironmentClientOptions = { tenantId, clientId, ...(authorityHost === undefined ? {} : { authorityHost }), credential };
-  const summary = `tenant ${tenantId}, client ${clientId}, ${source}${authorityHost === undefined ? "" : `, authority host ${authorityHost}`}`;
-  return { clientOptions, credentialKind, redisUrl: read(names.redisUrl), describe: () => summary };
+  const region = read(names.regionalAuthority);
+  const azureRegion = region === "AutoDiscoverRegion" ? "auto" : region;
+  const clientOptions: EnvironmentClientOptions = {
+    tenantId,
+    clientId,
+    ...(authorityHost === undefined ? {} : { authorityHost }),
+    ...(azureRegion === undefined ? {} : { azureRegion }),
+    credential,
+  };
+  const summary = `${pickedBy}: tenant ${tenantId}, client ${clientId}, ${source}${authorityHost === undefined ? "" : `, authority host ${authorityHost}`}${
+    azureRegion === undefined ? "" : `, region ${azureRegion}`
+  }`;
+  return { clientOptions, credentialKind, pickedBy, redisUrl: read(names.redisUrl), describe: () => summary };
 }

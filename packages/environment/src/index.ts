@@ -1,6 +1,7 @@
 export {
   configurationFromEnvironment,
   ENVIRONMENT_VARIABLES,
+  type AzureIdentityCredentialName,
   type EnvironmentClientOptions,
   type EnvironmentConfiguration,
   type EnvironmentCredentialKind,

@@ -48,8 +48,9 @@ describe("configurationFromEnvironment", () => {
     const config = configurationFromEnvironment(env);
     expect(config.credentialKind).toBe("secret");
     expect(config.redisUrl).toBe("redis://127.0.0.1:6390");
+    expect(config.pickedBy).toBe("EnvironmentCredential");
     expect(config.describe()).toBe(
-      `tenant ${ids.tenantId}, client ${ids.daemonClientId}, client secret from AZURE_CLIENT_SECRET, authority host ${emulator.url}`,
+      `EnvironmentCredential: tenant ${ids.tenantId}, client ${ids.daemonClientId}, client secret from AZURE_CLIENT_SECRET, authority host ${emulator.url}`,
     );
     assertNoSecretIn({ ...renderings(config), describe: config.describe() }, [ids.daemonClientSecret]);
     await expectValidEmulatorToken(await acquireWith(env), { jwksUri: emulator.jwksUri(ids.tenantId), clientId: ids.daemonClientId });
@@ -82,9 +83,33 @@ describe("configurationFromEnvironment", () => {
     const path = join(directory, "missing-token");
     const env = { ...base(), AZURE_FEDERATED_TOKEN_FILE: path };
     expect(configurationFromEnvironment(env).credentialKind).toBe("federated-token-file");
+    expect(configurationFromEnvironment(env).pickedBy).toBe("WorkloadIdentityCredential");
+    expect(configurationFromEnvironment(env).describe()).toMatch(/^WorkloadIdentityCredential: .*federated token file /);
     await expect(acquireWith(env)).rejects.toSatisfy(
       (error: unknown) => error instanceof CredentialError && error.message.includes(path),
     );
+  });
+
+  it("a user name and password, which EnvironmentCredential would pick before a token file, are refused without echoing the password", () => {
+    const env = { ...base(), AZURE_USERNAME: "alice@contoso.example", AZURE_PASSWORD: "hunter2-password", AZURE_FEDERATED_TOKEN_FILE: "/t" };
+    const attempt = (): unknown => configurationFromEnvironment(env);
+    expect(attempt).toThrow(ConfigurationError);
+    expect(attempt).toThrow(/AZURE_USERNAME and AZURE_PASSWORD are set: .* Unset them and set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE/);
+    expect(attempt).not.toThrow(/hunter2|alice/);
+    // A secret or a certificate comes first in EnvironmentCredential's order, and wins.
+    expect(configurationFromEnvironment({ ...env, AZURE_CLIENT_SECRET: "s" }).credentialKind).toBe("secret");
+    expect(configurationFromEnvironment({ ...env, AZURE_CLIENT_CERTIFICATE_PATH: "/c.pem" }).credentialKind).toBe("certificate");
+    // Without the password, the token file is WorkloadIdentityCredential's, as in DefaultAzureCredential.
+    const { AZURE_PASSWORD: _password, ...withoutPassword } = env;
+    expect(configurationFromEnvironment(withoutPassword).pickedBy).toBe("WorkloadIdentityCredential");
+  });
+
+  it("passes AZURE_REGIONAL_AUTHORITY_NAME as azureRegion, AutoDiscoverRegion as \"auto\"", () => {
+    const env = { ...base(), AZURE_CLIENT_SECRET: "s", AZURE_REGIONAL_AUTHORITY_NAME: "westus2" };
+    expect(configurationFromEnvironment(env).clientOptions.azureRegion).toBe("westus2");
+    expect(configurationFromEnvironment(env).describe()).toMatch(/, region westus2$/);
+    expect(configurationFromEnvironment({ ...env, AZURE_REGIONAL_AUTHORITY_NAME: "AutoDiscoverRegion" }).clientOptions.azureRegion).toBe("auto");
+    expect(configurationFromEnvironment({ ...env, AZURE_REGIONAL_AUTHORITY_NAME: " " }).clientOptions).not.toHaveProperty("azureRegion");
   });
 
   it("names every missing variable at once", () => {

@@ -10,7 +10,9 @@ only the token, for \`TOKEN=$(daemon-auth token --scope …)\`.
 
 Options:
   --scope <scope>   the resource's ".default" scope, e.g. https://graph.microsoft.com/.default
-  --json            print { accessToken, expiresOn, tokenType, source } instead
+  --json            print { accessToken, expiresOn, tokenType, source, authority } instead;
+                    authority.form says how the host was given: "host" or
+                    "host-and-tenant" (--authority), "environment" or "default"
   -h, --help        show this help
 
 ${CONFIGURATION_HELP}
@@ -31,7 +33,17 @@ export const token: CommandRun = async (argv, io) => {
     const result = await opened.client.acquireTokenForClient({ scopes: [scope] });
     io.out(
       json === true
-        ? `${JSON.stringify({ accessToken: result.accessToken, expiresOn: result.expiresOn.toISOString(), tokenType: result.tokenType, source: result.source }, null, 2)}\n`
+        ? `${JSON.stringify(
+            {
+              accessToken: result.accessToken,
+              expiresOn: result.expiresOn.toISOString(),
+              tokenType: result.tokenType,
+              source: result.source,
+              authority: { host: configuration.authorityHost, tenant: result.tenantId, form: configuration.authorityForm },
+            },
+            null,
+            2,
+          )}\n`
         : `${result.accessToken}\n`,
     );
     return 0;

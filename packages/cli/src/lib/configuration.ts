@@ -30,7 +30,8 @@ export const CONFIGURATION_HELP = `Configuration (each flag overrides its variab
   --password <password>      password of the key or PFX; "-" = stdin     AZURE_CLIENT_CERTIFICATE_PASSWORD
   --send-x5c                 send the certificate chain (x5c) for SNI    AZURE_CLIENT_SEND_CERTIFICATE_CHAIN
   --assertion-file <file>    federated token file (workload identity)    AZURE_FEDERATED_TOKEN_FILE
-  --authority <url>          sign-in host                                AZURE_AUTHORITY_HOST
+  --authority <url>          sign-in host, or host and tenant as MSAL    AZURE_AUTHORITY_HOST
+                             takes it (https://login.microsoftonline.com/<tenant>)
                              [default: ${CLOUD_AUTHORITY_HOSTS.public}]
   A credential flag replaces the credential the variables select. Prefer the variables
   or "-" for secrets: a secret given as a flag shows in \`ps\` and in shell history.
@@ -54,9 +55,18 @@ export interface CliConfiguration {
   readonly credentialKind: EnvironmentCredentialKind;
   /** The sign-in host in use, without a trailing slash. */
   readonly authorityHost: string;
+  /**
+   * How the host was given: `--authority` as a bare host (`"host"`) or as MSAL's host
+   * plus tenant (`"host-and-tenant"`), `AZURE_AUTHORITY_HOST` (`"environment"`), or not
+   * at all (`"default"`).
+   */
+  readonly authorityForm: AuthorityForm;
   /** One line naming each value and where it came from; never a secret. */
   readonly description: string;
 }
+
+/** See {@link CliConfiguration.authorityForm}. */
+export type AuthorityForm = "host" | "host-and-tenant" | "environment" | "default";
 
 const CREDENTIAL_FLAGS = ["client-secret", "certificate", "assertion-file"] as const;
 const CREDENTIAL_VARIABLES = [VARIABLES.clientSecret, VARIABLES.certificatePath, VARIABLES.federatedTokenFile] as const;
@@ -90,7 +100,15 @@ export async function resolveConfiguration(flags: ConfigurationFlags, io: CliIo)
   set(VARIABLES.clientSecret, "client-secret", await secretFlag(flags, "client-secret", VARIABLES.clientSecret, io));
   set(VARIABLES.certificatePath, "certificate", flags.certificate);
   set(VARIABLES.federatedTokenFile, "assertion-file", flags["assertion-file"]);
-  set(VARIABLES.authorityHost, "authority", flags.authority);
+  const authority = flags.authority === undefined ? undefined : splitAuthority(flags.authority);
+  if (authority?.tenant !== undefined) {
+    const tenantFlag = flags.tenant;
+    if (tenantFlag !== undefined && tenantFlag.toLowerCase() !== authority.tenant.toLowerCase()) {
+      throw new UsageError(`--authority names tenant '${authority.tenant}' and --tenant '${tenantFlag}': give the tenant once`);
+    }
+    set(VARIABLES.tenantId, "authority", authority.tenant);
+  }
+  set(VARIABLES.authorityHost, "authority", authority?.host);
   if (flags["send-x5c"] === true) set(VARIABLES.sendCertificateChain, "send-x5c", "true");
 
   const kind: EnvironmentCredentialKind | undefined =
@@ -114,7 +132,6 @@ export async function resolveConfiguration(flags: ConfigurationFlags, io: CliIo)
       : "",
   ].filter(Boolean);
   if (missing.length > 0) throw new UsageError(`missing ${missing.join("; ")}`);
-  checkAuthorityHasNoTenant(flags.authority, variables[VARIABLES.tenantId]);
 
   const config = configurationFromEnvironment(variables);
   const from = (variable: string): string => origin.get(variable) ?? variable;
@@ -128,7 +145,15 @@ export async function resolveConfiguration(flags: ConfigurationFlags, io: CliIo)
     `tenant ${config.clientOptions.tenantId} (${from(VARIABLES.tenantId)}), ` +
     `client ${config.clientOptions.clientId} (${from(VARIABLES.clientId)}), ${credential}, ` +
     `authority host ${authorityHost}${config.clientOptions.authorityHost === undefined ? " (default)" : ` (${from(VARIABLES.authorityHost)})`}`;
-  return { clientOptions: config.clientOptions, credentialKind: config.credentialKind, authorityHost, description };
+  const authorityForm: AuthorityForm =
+    authority !== undefined
+      ? authority.tenant === undefined
+        ? "host"
+        : "host-and-tenant"
+      : config.clientOptions.authorityHost === undefined
+        ? "default"
+        : "environment";
+  return { clientOptions: config.clientOptions, credentialKind: config.credentialKind, authorityHost, authorityForm, description };
 }
 
 /** A secret flag's value: "-" reads stdin; a literal value works but earns a warning. */
@@ -147,13 +172,21 @@ async function secretFlag(flags: ConfigurationFlags, flag: "client-secret" | "pa
   return value;
 }
 
-/** `--authority` is the sign-in host, as `AZURE_AUTHORITY_HOST`; a tenant in it would be doubled. */
-function checkAuthorityHasNoTenant(authority: string | undefined, tenant: string | undefined): void {
-  if (authority === undefined || tenant === undefined || !URL.canParse(authority)) return;
-  const last = new URL(authority).pathname.split("/").filter(Boolean).at(-1);
-  if (last !== undefined && last.toLowerCase() === tenant.toLowerCase()) {
-    throw new UsageError(`--authority is the sign-in host only (like ${VARIABLES.authorityHost}): drop '/${last}' from it; the tenant comes from --tenant`);
+/**
+ * `--authority` as a bare sign-in host (like `AZURE_AUTHORITY_HOST`), or as MSAL reads
+ * an authority: the host, then the tenant as the last path segment.
+ */
+function splitAuthority(authority: string): { host: string; tenant?: string } {
+  if (!URL.canParse(authority)) return { host: authority };
+  const url = new URL(authority);
+  const segments = url.pathname.split("/").filter(Boolean);
+  const last = segments.at(-1);
+  if (last === undefined) return { host: authority };
+  if (/^(v2\.0|oauth2|token)$/i.test(last)) {
+    throw new UsageError(`--authority is the host, or the host and tenant (${url.origin}/<tenant>): drop '/${last}', the token endpoint path is added for you`);
   }
+  const prefix = segments.slice(0, -1).join("/");
+  return { host: prefix ? `${url.origin}/${prefix}` : url.origin, tenant: decodeURIComponent(last) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import type { TokenCacheStore } from "../cache-store.js";
 import type { DaemonClientOptions, RetryOptions } from "../client-types.js";
-import { systemClock, type Clock, type Logger } from "../environment.js";
+import { systemClock, type Clock, type Logger, type TelemetryHooks } from "../environment.js";
 import { ConfigurationError } from "../errors.js";
 import { fetchTransport, type HttpTransport } from "../transport.js";
 import type { LifetimePolicy } from "../lib/cached-token.js";
@@ -39,6 +39,7 @@ export type AcquisitionOptions = Pick<
   | "retry"
   | "maxCachedTokens"
   | "errorCacheMs"
+  | "telemetry"
 >;
 
 /** {@link AcquisitionOptions}, checked, with defaults applied. Frozen. */
@@ -47,6 +48,8 @@ export interface AcquisitionSettings {
   readonly transport: HttpTransport;
   readonly clock: Clock;
   readonly logger: Logger | undefined;
+  /** The hooks as the user passed them; callers guard each call (a throwing hook is logged). */
+  readonly telemetry: TelemetryHooks | undefined;
   readonly lifetime: LifetimePolicy;
   readonly storeTimeoutMs: number;
   /** Timeout of one request attempt. */
@@ -75,6 +78,7 @@ export function acquisitionSettings(options: AcquisitionOptions, store: TokenCac
     store,
     clock: options.clock ?? systemClock,
     logger: options.logger,
+    telemetry: options.telemetry,
     lifetime: Object.freeze({
       expiryMarginMs: checkDuration(options.expiryMarginMs, "expiryMarginMs", DEFAULTS.expiryMarginMs, true),
       maxLifetimeMs: checkDuration(options.maxTokenLifetimeMs, "maxTokenLifetimeMs", DEFAULTS.maxTokenLifetimeMs, false),

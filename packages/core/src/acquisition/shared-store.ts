@@ -4,10 +4,17 @@ import { CacheError } from "../errors.js";
 import { deserializeToken, serializeToken, type CachedToken } from "../lib/cached-token.js";
 import { describeError } from "../lib/describe-error.js";
 import { sleepOn } from "../lib/http.js";
+import { fleetFailureKey, parseFleetFailure, serializeFleetFailure, type FleetFailure } from "./fleet-backoff.js";
 import type { TokenTarget } from "./token-target.js";
 
 /** How often a process waiting on another's refresh lock looks at the shared store. */
 const LOCK_POLL_MS = { first: 20, max: 250 } as const;
+
+/**
+ * The longest fleet backoff a failure marker read from the store is honoured for, whatever
+ * it says: longer than any backoff core writes short of a long `Retry-After`.
+ */
+const MAX_FLEET_BACKOFF_MS = 5 * 60_000;
 
 /** What {@link SharedStore} needs besides the store. */
 export interface SharedStoreSettings {
@@ -20,6 +27,8 @@ export interface SharedStoreSettings {
   readonly clientId: string;
   /** Fires when the client is disposed: ends a wait for another process's lock. */
   readonly signal: AbortSignal;
+  /** Told of every failed store call (telemetry); must not throw. */
+  readonly onError?: ((operation: string, error: unknown) => void) | undefined;
 }
 
 /** The steps of {@link SharedStore.underLock}. */
@@ -64,7 +73,7 @@ export class SharedStore {
       if (token === undefined) this.settings.logger?.debug?.("daemon-auth: ignoring an unreadable shared cache entry", { tenant: target.tenantId });
       return token;
     } catch (error) {
-      this.failed(error);
+      this.failed("get", error);
       return undefined;
     }
   }
@@ -76,7 +85,36 @@ export class SharedStore {
       await this.call("set", () => this.store.set(target.key, value, token.expiresOn));
       this.recovered();
     } catch (error) {
-      this.failed(error);
+      this.failed("set", error);
+    }
+  }
+
+  /**
+   * The fleet's failure marker of the target's entry while it is in force at `now`;
+   * `undefined` when there is none, it has passed, it is unreadable or the store failed.
+   * Read on the slow path only, never on a cache hit.
+   */
+  async getFailure(target: TokenTarget, now: number): Promise<FleetFailure | undefined> {
+    try {
+      const value = await this.call("get", () => this.store.get(fleetFailureKey(target.key)));
+      this.recovered();
+      const failure = value === undefined ? undefined : parseFleetFailure(value);
+      if (failure === undefined || now >= failure.until) return undefined;
+      // A store is not trusted: a marker far in the future must not stop refreshes for long.
+      return failure.until - now > MAX_FLEET_BACKOFF_MS ? { ...failure, until: now + MAX_FLEET_BACKOFF_MS } : failure;
+    } catch (error) {
+      this.failed("get", error);
+      return undefined;
+    }
+  }
+
+  /** Writes the fleet's failure marker beside the target's entry; it expires by itself at `failure.until`. */
+  async setFailure(target: TokenTarget, failure: FleetFailure): Promise<void> {
+    try {
+      await this.call("set", () => this.store.set(fleetFailureKey(target.key), serializeFleetFailure(failure), failure.until));
+      this.recovered();
+    } catch (error) {
+      this.failed("set", error);
     }
   }
 
@@ -97,7 +135,7 @@ export class SharedStore {
           return (await steps.readFresh()) ?? (await steps.fetch());
         } finally {
           // A broken store's lock must not turn a token into an error.
-          if (lock !== undefined) await this.call("release", () => lock.release()).catch(() => undefined);
+          if (lock !== undefined) await this.call("release", () => lock.release()).catch((error: unknown) => this.settings.onError?.("release", error));
         }
       }
       if (clock.now() >= deadline) break;
@@ -121,7 +159,7 @@ export class SharedStore {
     } catch (error) {
       // A lock granted after we stopped waiting would block every other process until its ttl.
       taking.then((late) => late?.release(), () => undefined).catch(() => undefined);
-      this.failed(error);
+      this.failed("lock", error);
       return undefined;
     }
   }
@@ -158,7 +196,8 @@ export class SharedStore {
     });
   }
 
-  private failed(error: unknown): void {
+  private failed(operation: string, error: unknown): void {
+    this.settings.onError?.(operation, error);
     if (!this.healthy) return;
     this.healthy = false;
     this.settings.logger?.warn?.("daemon-auth: the shared token cache is unavailable; using the in-process cache and the network", {

@@ -6,7 +6,9 @@ import { createCachedToken, keyPrefix, tokenCacheKey, TokenIndex, toResult, type
 import { describeError } from "../lib/describe-error.js";
 import { raceAbort } from "../lib/http.js";
 import { isBearerToken } from "../lib/token-response.js";
+import { fleetBackoffError, fleetFailure, isFleetFailure } from "./fleet-backoff.js";
 import { RequestGates } from "./gates.js";
+import { callHook, errorFields } from "./telemetry.js";
 import { SharedStore } from "./shared-store.js";
 import { SingleFlight } from "./single-flight.js";
 import type { FetchedToken, TokenFetcher } from "./token-fetcher.js";
@@ -73,6 +75,7 @@ export class TokenAcquirer {
             authority: fetcher.authority,
             clientId: fetcher.clientId,
             signal: this.lifetime.signal,
+            onError: settings.telemetry?.onStoreError === undefined ? undefined : (operation, error) => this.reportStoreError(operation, error),
           });
     redacted(this, `TokenAcquirer(${fetcher.kind}, clientId=${fetcher.clientId}, authority=${fetcher.authority})`);
   }
@@ -143,6 +146,7 @@ export class TokenAcquirer {
     const target: TokenTarget = { key, tenantId: cached.tenantId, scopes: cached.scopes, scopeKey: cached.scopeKey };
     const correlationId = crypto.randomUUID();
     const flight = this.flights.run(target.key, () => this.acquireShared(target, { bypassRead: false, claims: undefined, correlationId }));
+    if (this.settings.telemetry?.onBackgroundRefresh !== undefined) this.reportBackgroundRefresh(flight, cached);
     flight.catch((error: unknown) => {
       this.settings.logger?.warn?.("daemon-auth: background token refresh failed; the cached token is still served", {
         tenant: target.tenantId,
@@ -151,6 +155,32 @@ export class TokenAcquirer {
         correlationId,
       });
     });
+  }
+
+  /**
+   * `onBackgroundRefresh`: started, then failed when the flight fails or only the held
+   * token could be served (the refresh itself failed), else succeeded.
+   */
+  private reportBackgroundRefresh(flight: Promise<AccessTokenResult>, held: CachedToken): void {
+    const { telemetry, logger } = this.settings;
+    const report = (phase: "started" | "succeeded" | "failed", errorCode?: string): void => {
+      callHook(logger, "onBackgroundRefresh", () => telemetry?.onBackgroundRefresh?.({ phase, errorCode }));
+    };
+    report("started");
+    flight.then(
+      (result) => {
+        report(result === held.cacheResult ? "failed" : "succeeded");
+      },
+      (error: unknown) => {
+        report("failed", errorFields(error).errorCode);
+      },
+    );
+  }
+
+  private reportStoreError(operation: string, error: unknown): void {
+    const { telemetry, logger, store } = this.settings;
+    const { errorCode } = errorFields(error);
+    callHook(logger, "onStoreError", () => telemetry?.onStoreError?.({ operation, store: store?.name, errorCode }));
   }
 
   /**
@@ -169,10 +199,15 @@ export class TokenAcquirer {
       if (!mode.bypassRead && stale !== undefined && now < stale.expiresOn && this.gates.refreshPaused(target.key, now)) {
         return stale.cacheResult;
       }
-      const result =
-        shared?.canLock === true
-          ? await this.fetchUnderLock(shared, target, mode.correlationId, stale)
-          : await this.fetchAndStore(target, mode.claims, mode.correlationId);
+      // The fleet's backoff is a network gate: it holds for forced and claims requests too.
+      this.gates.checkFleet(target.key, now);
+      let result: AccessTokenResult;
+      if (shared?.canLock === true) {
+        result = await this.fetchUnderLock(shared, target, mode.correlationId, stale);
+      } else {
+        if (this.shared !== undefined) await this.checkFleetMarker(this.shared, target);
+        result = await this.fetchAndStore(target, mode.claims, mode.correlationId);
+      }
       this.gates.refreshSucceeded(target.key);
       return result;
     } catch (error) {
@@ -209,9 +244,37 @@ export class TokenAcquirer {
     const { requestTimeoutMs, retry } = this.settings;
     const ttlMs = requestTimeoutMs * retry.maxAttempts + retry.maxDelayMs;
     return shared.underLock(target, ttlMs, requestTimeoutMs, {
-      readFresh: () => this.readShared(shared, target, stale),
+      // Read while waiting and once the lock is ours: the holder writes its failure marker
+      // before it releases the lock, so the waiters back off with it instead of retrying.
+      readFresh: async () => (await this.readShared(shared, target, stale)) ?? (await this.checkFleetMarker(shared, target)),
       fetch: () => this.fetchAndStore(target, undefined, correlationId),
     });
+  }
+
+  /** Throws the fleet's backoff error while a failure marker of the target is in force in the store. */
+  private async checkFleetMarker(shared: SharedStore, target: TokenTarget): Promise<undefined> {
+    const now = this.settings.clock.now();
+    this.gates.checkFleet(target.key, now);
+    const failure = await shared.getFailure(target, now);
+    if (failure === undefined) return undefined;
+    this.gates.rememberFleetFailure(target.key, failure);
+    throw fleetBackoffError(failure);
+  }
+
+  /**
+   * After a failed fetch that says something about the token endpoint, every process
+   * sharing the store backs off with this one: the marker holds the backoff this process
+   * takes itself, and is written before the refresh lock is released.
+   */
+  private async shareFailure(target: TokenTarget, error: unknown): Promise<void> {
+    const shared = this.shared;
+    if (shared === undefined || !isFleetFailure(error)) return;
+    const now = this.settings.clock.now();
+    const held = this.index.get(target.tenantId, target.scopeKey);
+    const until = this.gates.backoffUntil(held !== undefined && now < held.expiresOn ? held.expiresOn : undefined, error);
+    const failure = fleetFailure(error, now, until);
+    this.gates.rememberFleetFailure(target.key, failure);
+    await shared.setFailure(target, failure);
   }
 
   private async fetchAndStore(target: TokenTarget, claims: string | undefined, correlationId: string): Promise<AccessTokenResult> {
@@ -236,6 +299,7 @@ export class TokenAcquirer {
       });
     } catch (error) {
       this.gates.recordFailure(target.key, error);
+      await this.shareFailure(target, error);
       throw error;
     }
     checkFetched(fetched, this.fetcher.kind);

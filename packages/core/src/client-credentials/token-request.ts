@@ -14,8 +14,9 @@ import { entraTokenEndpoint } from "../lib/authority.js";
 import { describeError } from "../lib/describe-error.js";
 import { discoverMetadata, type ServerMetadata } from "../lib/discovery.js";
 import { postTokenRequest, type TokenEndpointSettings } from "../lib/token-endpoint.js";
-
-const VERSION = "0.1.0";
+import { claimsParameter } from "./claims.js";
+import { LIBRARY_HEADERS } from "./library-info.js";
+import { isRegionalOutage, REGION_FALLBACK_MS } from "./region.js";
 
 /**
  * The client credentials grant as a {@link TokenFetcher} (RFC 6749 §4.4): finds the
@@ -33,6 +34,8 @@ export class ClientCredentialsFetcher implements TokenFetcher {
   /** The credential tried first; moves on after a rotation-type rejection. */
   private activeCredential = 0;
   private metadata: Promise<ServerMetadata> | undefined;
+  /** Clock time until which the global host stands in for a failed regional one. */
+  private regionFailedUntil = 0;
 
   /** `telemetry` is the client's guarded `onTokenRequest`, if any. */
   constructor(
@@ -53,21 +56,43 @@ export class ClientCredentialsFetcher implements TokenFetcher {
   }
 
   async fetchToken(target: TokenTarget, context: TokenFetchContext): Promise<FetchedToken> {
+    const { regionalBase, clock, logger, authMethod } = this.settings;
+    if (regionalBase !== undefined && clock.now() >= this.regionFailedUntil) {
+      const regional = `${regionalBase}/${encodeURIComponent(target.tenantId)}/oauth2/v2.0/token`;
+      try {
+        return await this.fetchFrom(regional, authMethod === "client_secret_basic", target, context);
+      } catch (error) {
+        if (context.signal.aborted || !isRegionalOutage(error)) throw error;
+        this.regionFailedUntil = clock.now() + REGION_FALLBACK_MS;
+        logger?.warn?.("daemon-auth: the regional token endpoint failed; using the global host for a while", {
+          regionalHost: new URL(regionalBase).host,
+          fallbackMs: REGION_FALLBACK_MS,
+          error: describeError(error),
+          correlationId: context.correlationId,
+        });
+      }
+    }
+    const { url, basicAuth } = await this.tokenEndpoint(target.tenantId, context.signal);
+    return this.fetchFrom(url, basicAuth, target, context);
+  }
+
+  /** One token request to `tokenEndpoint`, with the credential rotation of {@link fetchToken}. */
+  private async fetchFrom(tokenEndpoint: string, basicAuth: boolean, target: TokenTarget, context: TokenFetchContext): Promise<FetchedToken> {
     const { credentials, logger } = this.settings;
-    const { url: tokenEndpoint, basicAuth } = await this.tokenEndpoint(target.tenantId, context.signal);
     let rotated = false;
     for (;;) {
       const index = this.activeCredential;
       const credential = credentials[index] as ClientCredential;
       try {
-        const authentication = await this.authenticate(credential, tokenEndpoint, context.signal);
+        const authentication = await this.authenticate(credential, tokenEndpoint, target.tenantId, context);
         const { response, sentAt } = await postTokenRequest(this.endpoint, {
-          url: tokenEndpoint,
+          url: this.requestUrl(tokenEndpoint),
           ...this.buildRequest(authentication, basicAuth, target.scopes, context.claims, context.correlationId),
           correlationId: context.correlationId,
           signal: context.signal,
           onRetryAfter: context.pauseUntil,
         });
+        logger?.debug?.("daemon-auth: token endpoint answered", { host: new URL(tokenEndpoint).host, correlationId: context.correlationId });
         if (rotated) {
           logger?.info?.("daemon-auth: a rotated credential was accepted", {
             credential: index,
@@ -107,12 +132,20 @@ export class ClientCredentialsFetcher implements TokenFetcher {
     return this.settings.authority.kind === "generic" && error.error === "invalid_client";
   }
 
-  private async authenticate(credential: ClientCredential, tokenEndpoint: string, signal: AbortSignal): Promise<ClientAuthentication> {
+  private async authenticate(
+    credential: ClientCredential,
+    tokenEndpoint: string,
+    tenantId: string,
+    fetch: TokenFetchContext,
+  ): Promise<ClientAuthentication> {
+    const kind = this.settings.authority.kind;
     const context: CredentialContext = {
       tokenEndpoint,
       clientId: this.clientId,
-      authorityKind: this.settings.authority.kind,
-      signal,
+      authorityKind: kind,
+      tenantId: kind === "entra" ? tenantId : undefined,
+      claims: fetch.claims,
+      signal: fetch.signal,
     };
     try {
       return await credential.getAuthentication(context);
@@ -135,13 +168,16 @@ export class ClientCredentialsFetcher implements TokenFetcher {
       "content-type": "application/x-www-form-urlencoded;charset=utf-8",
       accept: "application/json",
       "client-request-id": correlationId,
-      "return-client-request-id": "true",
-      "x-client-sku": "daemon-auth",
-      "x-client-ver": VERSION,
+      ...LIBRARY_HEADERS,
     };
-    const form = new URLSearchParams({ grant_type: "client_credentials" });
+    if (this.settings.returnClientRequestId) headers["return-client-request-id"] = "true";
+    // Extra parameters first: the client's own are set after them, and settings refused any clash.
+    const form = new URLSearchParams();
+    for (const [name, value] of this.settings.extraParameters) form.set(name, value);
+    form.set("grant_type", "client_credentials");
     if (scopes.length > 0) form.set("scope", scopes.join(" "));
-    if (claims !== undefined) form.set("claims", claims);
+    const claimsValue = claimsParameter(claims, this.settings.clientCapabilities);
+    if (claimsValue !== undefined) form.set("claims", claimsValue);
     if ("clientSecret" in authentication) {
       if (basicAuth) {
         // RFC 6749 §2.3.1: both parts form-encoded before Base64.
@@ -158,6 +194,15 @@ export class ClientCredentialsFetcher implements TokenFetcher {
       form.set("client_assertion", authentication.clientAssertion);
     }
     return { headers, body: form.toString() };
+  }
+
+  /** The token endpoint with `extraQueryParameters`; the credential addresses assertions to the bare endpoint. */
+  private requestUrl(tokenEndpoint: string): string {
+    const extra = this.settings.extraQueryParameters;
+    if (extra.length === 0) return tokenEndpoint;
+    const url = new URL(tokenEndpoint);
+    for (const [name, value] of extra) url.searchParams.set(name, value);
+    return url.href;
   }
 
   /** The token endpoint, and whether a client secret goes in a Basic header there. */

@@ -4,6 +4,7 @@ import type { TelemetryHooks } from "../environment.js";
 import { ConfigurationError } from "../errors.js";
 import { acquisitionSettings, checkKnownKeys, checkStore, type AcquisitionSettings } from "../acquisition/settings.js";
 import { resolveAuthority, type Authority } from "../lib/authority.js";
+import { regionalBase, resolveRegion } from "../client-credentials/region.js";
 import { printable, printableValue } from "../lib/validation.js";
 
 // The option messages follow acquisition/settings.ts: the option in quotes, what it must be.
@@ -19,6 +20,13 @@ export interface ClientSettings extends AcquisitionSettings {
   /** The method the user chose; `undefined` lets a generic issuer's metadata decide. */
   readonly authMethod: "client_secret_post" | "client_secret_basic" | undefined;
   readonly telemetry: TelemetryHooks | undefined;
+  /** `xms_cc` values for the `claims` parameter; empty when none. */
+  readonly clientCapabilities: readonly string[];
+  readonly extraQueryParameters: readonly (readonly [string, string])[];
+  readonly extraParameters: readonly (readonly [string, string])[];
+  readonly returnClientRequestId: boolean;
+  /** The regional base of the authority (ESTS-R), when `azureRegion` applies to it. */
+  readonly regionalBase: string | undefined;
 }
 
 /**
@@ -31,8 +39,15 @@ const KNOWN_OPTIONS = {
   cloud: true,
   authorityHost: true,
   issuer: true,
+  knownAuthorities: true,
+  validateAuthority: true,
+  azureRegion: true,
   clientId: true,
   credential: true,
+  clientCapabilities: true,
+  extraQueryParameters: true,
+  extraParameters: true,
+  returnClientRequestId: true,
   tokenEndpointAuthMethod: true,
   cache: true,
   transport: true,
@@ -74,7 +89,68 @@ export function resolveClientSettings(options: DaemonClientOptions): ClientSetti
     credentials,
     authMethod: method,
     telemetry: options.telemetry,
+    clientCapabilities: checkCapabilities(options.clientCapabilities),
+    extraQueryParameters: checkExtraParameters(options.extraQueryParameters, "extraQueryParameters"),
+    extraParameters: checkExtraParameters(options.extraParameters, "extraParameters"),
+    returnClientRequestId: checkFlag(options.returnClientRequestId, "returnClientRequestId"),
+    regionalBase: checkRegion(options.azureRegion, authority),
   });
+}
+
+/**
+ * Parameters the client sets itself: an extra parameter must never swap the client, its
+ * authentication, the grant, the resource or the claims (Entra reads form names
+ * case-insensitively, so neither may a different spelling).
+ */
+const RESERVED_PARAMETER = /^(client_id|client_secret|client_assertion.*|grant_type|scope|claims)$/i;
+
+function checkExtraParameters(value: unknown, option: string): readonly (readonly [string, string])[] {
+  if (value === undefined) return [];
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ConfigurationError(`'${option}' must be an object of string parameters, e.g. { dc: "…" }.`);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  for (const [name, parameter] of entries) {
+    if (name.length === 0 || /[\s\u0000-\u001f&=]/.test(name)) {
+      throw new ConfigurationError(`'${option}' has a parameter name '${printable(name)}' that is empty or holds spaces, '&' or '='.`);
+    }
+    if (RESERVED_PARAMETER.test(name)) {
+      throw new ConfigurationError(
+        `'${option}.${printable(name)}' would replace a parameter the client sets itself; remove it (client_id, client_secret, client_assertion*, grant_type, scope and claims come from the client's options and the request).`,
+      );
+    }
+    if (typeof parameter !== "string") {
+      throw new ConfigurationError(`'${option}.${printable(name)}' must be a string, not '${printableValue(parameter)}'.`);
+    }
+  }
+  return Object.freeze(entries.map(([name, parameter]) => Object.freeze([name, parameter as string] as const)));
+}
+
+function checkRegion(value: unknown, authority: Authority): string | undefined {
+  const { region, detected } = resolveRegion(value);
+  if (region === undefined) return undefined;
+  const base = authority.kind === "entra" ? regionalBase(authority, region) : undefined;
+  // A detected region is a hint (MSAL ignores it where it cannot apply); a named one is a request.
+  if (base === undefined && !detected) {
+    throw new ConfigurationError(
+      "'azureRegion' applies to the Microsoft clouds' authorities only (login.microsoftonline.com, .us, .cn); remove it for this authority.",
+    );
+  }
+  return base;
+}
+
+function checkCapabilities(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((capability) => typeof capability !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(capability))) {
+    throw new ConfigurationError(`'clientCapabilities' must be a list of capability names, e.g. ["cp1"].`);
+  }
+  return Object.freeze([...(value as string[])]);
+}
+
+function checkFlag(value: unknown, option: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new ConfigurationError(`'${option}' must be true or false, not '${printableValue(value)}'.`);
+  return value;
 }
 
 function checkClientId(clientId: unknown): string {

@@ -1,6 +1,6 @@
 import type { AzureCloud, DaemonClientOptions } from "../client-types.js";
 import { ConfigurationError, InvalidRequestError } from "../errors.js";
-import { checkServerUrl, checkTenant, printableValue } from "./validation.js";
+import { checkServerUrl, checkTenant, isLoopbackHost, printableValue } from "./validation.js";
 
 /** The national clouds' authority hosts; no discovery round trip is needed for them. */
 export const CLOUD_AUTHORITY_HOSTS: Readonly<Record<AzureCloud, string>> = {
@@ -8,6 +8,16 @@ export const CLOUD_AUTHORITY_HOSTS: Readonly<Record<AzureCloud, string>> = {
   usgov: "https://login.microsoftonline.us",
   china: "https://login.chinacloudapi.cn",
 };
+
+/**
+ * Origins trusted without `knownAuthorities`: the national clouds, and the public cloud's
+ * aliases that MSAL's instance discovery lists for it.
+ */
+const TRUSTED_ORIGINS: ReadonlySet<string> = new Set([
+  ...Object.values(CLOUD_AUTHORITY_HOSTS),
+  "https://login.microsoft.com",
+  "https://login.windows.net",
+]);
 
 /** Where tokens come from: an Entra-shaped host (tenant in the path) or a generic issuer. */
 export type Authority = EntraAuthority | GenericAuthority;
@@ -33,7 +43,7 @@ export interface GenericAuthority {
 /** Builds the authority from the client options, refusing ambiguous or unsafe ones. */
 export function resolveAuthority(options: DaemonClientOptions): Authority {
   if (options.issuer !== undefined) {
-    const entraOptions = (["authority", "tenantId", "cloud", "authorityHost"] as const).filter((name) => options[name] !== undefined);
+    const entraOptions = (["authority", "tenantId", "cloud", "authorityHost", "knownAuthorities", "validateAuthority"] as const).filter((name) => options[name] !== undefined);
     if (entraOptions.length > 0) {
       throw new ConfigurationError(
         `'issuer' names a generic OAuth 2.0 server; drop ${entraOptions.map((name) => `'${name}'`).join(", ")}, which apply to Entra ID.`,
@@ -47,7 +57,7 @@ export function resolveAuthority(options: DaemonClientOptions): Authority {
     if (options.cloud !== undefined || options.authorityHost !== undefined) {
       throw new ConfigurationError("'authority' already names the host: drop 'cloud' and 'authorityHost'.");
     }
-    return parseEntraAuthority(options.authority, options.tenantId);
+    return trusted(parseEntraAuthority(options.authority, options.tenantId), options, "authority");
   }
   if (options.tenantId === undefined) {
     throw new ConfigurationError(
@@ -69,7 +79,42 @@ export function resolveAuthority(options: DaemonClientOptions): Authority {
     }
     host = known;
   }
-  return { kind: "entra", base: host, defaultTenant: checkTenant(options.tenantId, "'tenantId'", ConfigurationError) };
+  const authority: EntraAuthority = { kind: "entra", base: host, defaultTenant: checkTenant(options.tenantId, "'tenantId'", ConfigurationError) };
+  return trusted(authority, options, "authorityHost");
+}
+
+/**
+ * Refuses an Entra-shaped host that is neither a Microsoft cloud, nor loopback, nor
+ * listed in `knownAuthorities`: every token request hands it the client's secret or a
+ * signed assertion, so a typo or a planted `AZURE_AUTHORITY_HOST` must not be enough.
+ * MSAL asks instance discovery or requires `knownAuthorities` for the same reason.
+ */
+function trusted(authority: EntraAuthority, options: DaemonClientOptions, option: "authority" | "authorityHost"): EntraAuthority {
+  const known = checkKnownAuthorities(options.knownAuthorities);
+  const validate = options.validateAuthority;
+  if (validate !== undefined && typeof validate !== "boolean") {
+    throw new ConfigurationError(`'validateAuthority' must be true or false, not '${printableValue(validate)}'.`);
+  }
+  const url = new URL(authority.base);
+  if (validate === false || TRUSTED_ORIGINS.has(url.origin) || isLoopbackHost(url.hostname) || known.has(url.host.toLowerCase())) {
+    return authority;
+  }
+  throw new ConfigurationError(
+    `The '${option}' host '${url.host}' is not a Microsoft cloud authority, and it would receive the client's credential. ` +
+      `If you trust it, list it: knownAuthorities: ["${url.host}"] (or set validateAuthority: false).`,
+  );
+}
+
+function checkKnownAuthorities(value: unknown): ReadonlySet<string> {
+  if (value === undefined) return new Set();
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  const wrong = list.find((host) => typeof host !== "string" || !/^[A-Za-z0-9.-]+(?::\d{1,5})?$/.test(host));
+  if (!Array.isArray(value) || wrong !== undefined) {
+    throw new ConfigurationError(
+      `'knownAuthorities' must list host names (with the port when not 443), e.g. ["login.contoso.com"], not '${printableValue(wrong ?? value)}'.`,
+    );
+  }
+  return new Set((value as string[]).map((host) => host.toLowerCase()));
 }
 
 function parseEntraAuthority(authority: string, tenantId: string | undefined): EntraAuthority {

@@ -144,15 +144,9 @@ export function serializeToken(token: CachedToken, authority: string, clientId: 
  * format, or not for exactly the expected identity (a store is not trusted blindly).
  */
 export function deserializeToken(value: string, expected: TokenIdentity): CachedToken | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  if (data === null || typeof data !== "object") return undefined;
-  const entry = data as Record<string, unknown>;
+  const entry = parseStoredObject(value);
   if (
+    entry === undefined ||
     entry["v"] !== FORMAT ||
     entry["authority"] !== expected.authority ||
     entry["clientId"] !== expected.clientId ||
@@ -182,10 +176,22 @@ export function deserializeToken(value: string, expected: TokenIdentity): Cached
   });
 }
 
+/** A stored value's JSON object, or `undefined` when it is not one: what a store returns is not trusted. */
+export function parseStoredObject(value: string): Record<string, unknown> | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  return data !== null && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+}
+
 /** The largest time a `Date` can hold. */
 const MAX_TIME = 8.64e15;
 
-function isTime(value: unknown): value is number {
+/** A positive time (ms since the epoch) a `Date` can hold. */
+export function isTime(value: unknown): value is number {
   return typeof value === "number" && value > 0 && value <= MAX_TIME;
 }
 

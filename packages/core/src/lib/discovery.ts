@@ -153,8 +153,8 @@ function checkMetadata(document: Record<string, unknown>, issuer: string, url: s
   if (endpointUrl.origin !== origin) {
     throw new InvalidResponseError(
       `The metadata at ${url} names a token endpoint on ${endpointUrl.origin}, not on the issuer's origin ${origin}; ` +
-        "the client credential is sent only to the issuer's origin. If this server really issues tokens from another host, " +
-        "configure the token endpoint explicitly instead of discovering it.",
+        "the client credential is sent only to the issuer's origin. Check that 'issuer' names this server; if its tokens " +
+        "really come from another origin, configure that origin as the issuer (its discovery document must name itself).",
     );
   }
   return { issuer, tokenEndpoint, authMethods: authMethods(document["token_endpoint_auth_methods_supported"], url) };

@@ -5,6 +5,7 @@ import {
   DaemonAuthError,
   HttpError,
   InvalidResponseError,
+  ServerError,
   ThrottledError,
   TimeoutError,
 } from "../errors.js";
@@ -88,6 +89,33 @@ type AttemptOutcome =
 
 async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointCall, attempt: number): Promise<AttemptOutcome> {
   const started = settings.clock.now();
+  const seen: { status: number | undefined } = { status: undefined };
+  let outcome: AttemptOutcome | undefined;
+  try {
+    outcome = await sendOnce(settings, call, started, seen);
+    return outcome;
+  } finally {
+    const error = outcome !== undefined && "error" in outcome ? outcome.error : undefined;
+    settings.telemetry?.onTokenRequest?.({
+      tokenEndpoint: call.url,
+      status: seen.status,
+      durationMs: settings.clock.now() - started,
+      attempt,
+      correlationId: call.correlationId,
+      errorCode: error?.code,
+      error: error instanceof ServerError ? error.error : undefined,
+      errorCodes: error instanceof ServerError ? error.errorCodes : undefined,
+    });
+  }
+}
+
+/** One attempt on the wire, sent at `started`; `seen.status` is the answer's status as soon as one arrives. */
+async function sendOnce(
+  settings: TokenEndpointSettings,
+  call: TokenEndpointCall,
+  started: number,
+  seen: { status: number | undefined },
+): Promise<AttemptOutcome> {
   const deadline = withDeadline(call.signal, settings.timeoutMs);
   const signal = deadline.signal;
   let status: number | undefined;
@@ -101,6 +129,7 @@ async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointC
       redirect: "manual",
     });
     status = response.status;
+    seen.status = status;
     await refuseRedirect(response, call.url, "token endpoint");
     // Read before the body: a proxy's HTML 503 or 429 page carries Retry-After too.
     if (status !== 200) retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), settings.clock.now());
@@ -134,13 +163,6 @@ async function attemptOnce(settings: TokenEndpointSettings, call: TokenEndpointC
     };
   } finally {
     deadline.dispose();
-    settings.telemetry?.onTokenRequest?.({
-      tokenEndpoint: call.url,
-      status,
-      durationMs: settings.clock.now() - started,
-      attempt,
-      correlationId: call.correlationId,
-    });
   }
 }
 
