@@ -75,7 +75,7 @@ describe("call-own-api", () => {
       API_URL: api.url,
     };
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [main], { env, timeout: 30_000 });
-    expect(stdout).toContain(`daemon: tenant ${ids.tenantDomain}, client ${ids.daemonClientId}, client secret from AZURE_CLIENT_SECRET`);
+    expect(stdout).toContain(`daemon: EnvironmentCredential: tenant ${ids.tenantDomain}, client ${ids.daemonClientId}, client secret from AZURE_CLIENT_SECRET`);
     expect(stdout).toContain(`token from network; ${api.url}/orders → HTTP 200`);
     expect(`${stdout}${stderr}`).not.toContain(ids.daemonClientSecret);
 

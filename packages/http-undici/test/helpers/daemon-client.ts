@@ -14,7 +14,7 @@ export class TestDaemonClient implements DaemonClient {
   constructor(
     private readonly tokenEndpoint: string,
     private readonly transport: HttpTransport,
-    private readonly tenantId = "contoso.onmicrosoft.com",
+    readonly tenantId = "contoso.onmicrosoft.com",
     private readonly secret = CLIENT_SECRET,
   ) {}
 
