@@ -6,3 +6,4 @@ export {
   type KeyVaultSecretReader,
   type VaultTokenCredential,
 } from "./key-vault-credential.js";
+export { keyVaultCertificateSigner, type KeyVaultCertificateSignerOptions, type KeyVaultClientOptions } from "./key-vault-signer.js";

@@ -4,7 +4,6 @@ import {
   CredentialError,
   raceAbort,
   redacted,
-  systemClock,
   throwIfAborted,
   type ClientAssertionAuthentication,
   type ClientCredential,
@@ -12,7 +11,9 @@ import {
   type Clock,
   type CredentialContext,
 } from "@daemon-auth/core";
-import { certificateCredential, type CertificateCredential } from "@daemon-auth/credential-certificate";
+import { certificateCredential } from "@daemon-auth/credential-certificate";
+import { VersionedDelegate } from "./lib/delegate.js";
+import { checkPolling, checkVault, checkVaultName, checkVersion } from "./lib/options.js";
 import { VaultSecretSource, type KeyVaultSecretReader, type VaultSecretVersion } from "./lib/vault-secret.js";
 
 /** An Azure SDK token credential (`@azure/identity`), for the vault. */
@@ -58,8 +59,6 @@ export interface KeyVaultCertificateCredentialOptions extends KeyVaultCredential
   readonly password?: string | undefined;
 }
 
-const DEFAULT_POLL_INTERVAL_MS = 300_000;
-
 interface Settings {
   readonly source: VaultSecretSource;
 }
@@ -68,21 +67,10 @@ function settingsOf(factory: string, options: KeyVaultCredentialOptions): Settin
   if (typeof options !== "object" || options === null) {
     throw new ConfigurationError(`${factory}: pass options such as { vaultUrl, secretName, credential }.`);
   }
-  const { vaultUrl, secretClient, secretName, version, credential } = options;
-  if (typeof secretName !== "string" || !/^[0-9a-zA-Z-]{1,127}$/.test(secretName)) {
-    throw new ConfigurationError(`${factory}: secretName must be a Key Vault secret name (1 to 127 letters, digits and dashes); got ${typeof secretName === "string" ? `"${secretName}"` : typeof secretName}.`);
-  }
-  if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
-    throw new ConfigurationError(`${factory}: version must be a secret version id (32 hex characters), or left out to follow the latest version.`);
-  }
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  if (typeof pollIntervalMs !== "number" || !Number.isFinite(pollIntervalMs) || pollIntervalMs <= 0) {
-    throw new ConfigurationError(`${factory}: pollIntervalMs must be a positive number of milliseconds, for example 300000 (5 minutes).`);
-  }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock !== "object" || clock === null || typeof (clock as Partial<Clock>).now !== "function") {
-    throw new ConfigurationError(`${factory}: clock must be an object with a now() method returning milliseconds since the epoch.`);
-  }
+  const { vaultUrl, secretClient, credential } = options;
+  const secretName = checkVaultName(factory, "secretName", options.secretName);
+  const version = checkVersion(factory, options.version);
+  const { pollIntervalMs, clock } = checkPolling(factory, options);
   let client: KeyVaultSecretReader;
   let vaultLabel: string;
   if (secretClient !== undefined) {
@@ -95,14 +83,8 @@ function settingsOf(factory: string, options: KeyVaultCredentialOptions): Settin
     client = secretClient;
     vaultLabel = "vaultUrl" in secretClient && typeof secretClient.vaultUrl === "string" ? secretClient.vaultUrl : "(given SecretClient)";
   } else {
-    if (typeof vaultUrl !== "string" || !/^https:\/\/[^/]+/i.test(vaultUrl)) {
-      throw new ConfigurationError(`${factory}: vaultUrl must be the vault's https URL, e.g. "https://my-vault.vault.azure.net" (or pass secretClient).`);
-    }
-    if (credential === undefined || typeof (credential as Partial<VaultTokenCredential>).getToken !== "function") {
-      throw new ConfigurationError(`${factory}: with vaultUrl, pass credential: a TokenCredential from @azure/identity (e.g. new ManagedIdentityCredential()) that may read the vault's secrets.`);
-    }
-    client = new SecretClient(vaultUrl, credential, options.secretClientOptions);
-    vaultLabel = vaultUrl;
+    vaultLabel = checkVault(factory, vaultUrl, credential, " (or pass secretClient)");
+    client = new SecretClient(vaultLabel, credential as VaultTokenCredential, options.secretClientOptions);
   }
   return { source: new VaultSecretSource({ client, vaultLabel, secretName, version, pollIntervalMs, clock }) };
 }
@@ -166,25 +148,20 @@ export function keyVaultCertificateCredential(options: KeyVaultCertificateCreden
     throw new ConfigurationError("keyVaultCertificateCredential: password must be a string.");
   }
   const activity = "Reading the certificate from Key Vault";
-  let active: { readonly version: VaultSecretVersion; readonly delegate: CertificateCredential } | undefined;
-
-  const delegateFor = (secret: VaultSecretVersion): CertificateCredential => {
-    if (active !== undefined && active.version.version === secret.version && active.version.value === secret.value) return active.delegate;
-    let delegate: CertificateCredential;
-    try {
-      delegate = certificateCredential({ ...materialOf(secret), ...(password === undefined ? {} : { password }) });
-    } catch (error) {
-      throw new CredentialError(
-        `The certificate in ${source.label} could not be used: ${error instanceof Error ? error.message : "unreadable material"} Store it as a PFX (base64, contentType application/x-pkcs12) or PEM with its private key (application/x-pem-file).`,
-        { cause: error },
-      );
-    }
-    const previous = active?.delegate;
-    active = { version: secret, delegate };
-    if (previous !== undefined) void previous.dispose().catch(() => undefined);
-    redacted(credential, credential.description ?? "certificate (Key Vault)");
-    return delegate;
-  };
+  const delegates = new VersionedDelegate<VaultSecretVersion>(
+    (a, b) => a.version === b.version && a.value === b.value,
+    (secret) => {
+      try {
+        return certificateCredential({ ...materialOf(secret), ...(password === undefined ? {} : { password }) });
+      } catch (error) {
+        throw new CredentialError(
+          `The certificate in ${source.label} could not be used: ${error instanceof Error ? error.message : "unreadable material"} Store it as a PFX (base64, contentType application/x-pkcs12) or PEM with its private key (application/x-pem-file); for a certificate whose key is not exportable, use keyVaultCertificateSigner.`,
+          { cause: error },
+        );
+      }
+    },
+    () => redacted(credential, credential.description ?? "certificate (Key Vault)"),
+  );
 
   const credential: ClientCredential = {
     kind: "certificate",
@@ -194,16 +171,14 @@ export function keyVaultCertificateCredential(options: KeyVaultCertificateCreden
     async getAuthentication(context: CredentialContext): Promise<ClientAssertionAuthentication> {
       throwIfAborted(context.signal, activity);
       const secret = await raceAbort(source.get(), context.signal, activity);
-      return delegateFor(secret).getAuthentication(context);
+      return delegates.for(secret).getAuthentication(context);
     },
     async reload(): Promise<void> {
       source.forget();
     },
     async dispose(): Promise<void> {
       source.forget();
-      const previous = active?.delegate;
-      active = undefined;
-      await previous?.dispose();
+      await delegates.dispose();
     },
   };
   return redacted(credential, credential.description ?? "certificate (Key Vault)");

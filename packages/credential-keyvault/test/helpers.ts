@@ -10,7 +10,7 @@ import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets"
 import { agentPipelinePolicy } from "@daemon-auth/test-utils";
 import { createDaemonClient, type ClientCredential } from "@daemon-auth/core";
 import { createUndiciTransport } from "@daemon-auth/http-undici";
-import { demoEmulatorConfig, demoEmulatorIdentities as ids, KEY_VAULT_RESOURCE, startEmulator, type Emulator } from "@daemon-auth/emulator";
+import { demoEmulatorConfig, demoEmulatorIdentities as ids, KEY_VAULT_RESOURCE, startEmulator, type Emulator, type KeyVaultOptions } from "@daemon-auth/emulator";
 import forge from "node-forge";
 
 export { ids };
@@ -27,17 +27,22 @@ export interface VaultFixture {
   secretClient(): SecretClient;
   /** A core client for the demo daemon, over HTTPS trusting the emulator's CA. */
   daemonClient(credential: ClientCredential): ReturnType<typeof createDaemonClient>;
+  /** A core client for another app of the emulator (e.g. the vault reader), same transport. */
+  appClient(clientId: string, credential: ClientCredential): ReturnType<typeof createDaemonClient>;
   close(): Promise<void>;
 }
 
-export async function startVaultFixture(secrets: Record<string, { value: string; contentType?: string }> = {}): Promise<VaultFixture> {
+export async function startVaultFixture(
+  secrets: Record<string, { value: string; contentType?: string }> = {},
+  keyPermissions?: KeyVaultOptions["keyPermissions"],
+): Promise<VaultFixture> {
   const dir = await mkdtemp(join(tmpdir(), "daemon-auth-keyvault-"));
   const config = demoEmulatorConfig();
   config.applications.push(
     { clientId: VAULT_APP, displayName: "Azure Key Vault", homeTenant: ids.tenantId, multiTenant: true, identifierUris: [KEY_VAULT_RESOURCE] },
     { clientId: READER_APP, displayName: "vault reader", homeTenant: ids.tenantId, secrets: [{ value: READER_SECRET }] },
   );
-  const emulator = await startEmulator({ https: true, certificateDir: join(dir, "tls"), config, keyVault: { secrets } });
+  const emulator = await startEmulator({ https: true, certificateDir: join(dir, "tls"), config, keyVault: { secrets, ...(keyPermissions === undefined ? {} : { keyPermissions }) } });
   const agent = new Agent({ ca: emulator.caCertificatePem, keepAlive: false });
   const trustEmulator = agentPipelinePolicy(agent) as unknown as NonNullable<SecretClientOptions["additionalPolicies"]>[number];
   const clientOptions: SecretClientOptions = { disableChallengeResourceVerification: true, additionalPolicies: [trustEmulator] };
@@ -54,6 +59,7 @@ export async function startVaultFixture(secrets: Record<string, { value: string;
     vaultCredential,
     secretClient: () => new SecretClient(emulator.vaultUrl, vaultCredential, clientOptions),
     daemonClient: (credential) => createDaemonClient({ authority: emulator.authority(ids.tenantId), clientId: ids.daemonClientId, credential, transport }),
+    appClient: (clientId, credential) => createDaemonClient({ authority: emulator.authority(ids.tenantId), clientId, credential, transport }),
     async close() {
       await transport.dispose();
       agent.destroy();

@@ -13,13 +13,22 @@ export const demoEmulatorIdentities = Object.freeze({
   apiClientId: "5a7c9e1b-3d5f-4a7c-8e9b-1c3d5e7f9a2b",
   apiIdentifierUri: "api://daemon-auth-demo",
   apiScope: "api://daemon-auth-demo/.default",
+  /** The demo host's system-assigned managed identity (client id, object id). */
+  systemIdentityClientId: "6b8d0f2a-4c6e-4a8b-9d1f-3a5c7e9b1d2f",
+  systemIdentityObjectId: "7c9e1a3b-5d7f-4b9c-8e2a-4b6d8f0a2c3e",
+  /** A user-assigned managed identity of the demo host. */
+  userIdentityClientId: "8d0f2b4c-6e8a-4c0d-9f3b-5c7e9a1b3d4f",
+  userIdentityObjectId: "9e1a3c5d-7f9b-4d1e-8a4c-6d8f0b2c4e5a",
+  userIdentityResourceId: "/subscriptions/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/resourceGroups/daemon-auth-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/demo-daemon",
 });
 
 /**
  * The directory the CLI starts with when no `--config` is given: tenant
  * `contoso` (`contoso.onmicrosoft.com`), a daemon app with a client secret,
  * an API `api://daemon-auth-demo` with app roles `Orders.Read.All` and
- * `Orders.Write.All`, and admin consent of `Orders.Read.All` to the daemon.
+ * `Orders.Write.All`, admin consent of `Orders.Read.All` to the daemon, and a
+ * system-assigned and a user-assigned managed identity (the first granted
+ * `Orders.Read.All`, the second `Orders.Write.All`).
  * Returns a fresh copy on each call.
  */
 export function demoEmulatorConfig(): EmulatorConfig {
@@ -44,6 +53,14 @@ export function demoEmulatorConfig(): EmulatorConfig {
         ],
       },
     ],
-    grants: [{ tenant: ids.tenantId, clientId: ids.daemonClientId, resource: ids.apiIdentifierUri, roles: ["Orders.Read.All"] }],
+    managedIdentities: [
+      { tenant: ids.tenantId, clientId: ids.systemIdentityClientId, objectId: ids.systemIdentityObjectId, systemAssigned: true, displayName: "demo host (system-assigned)" },
+      { tenant: ids.tenantId, clientId: ids.userIdentityClientId, objectId: ids.userIdentityObjectId, resourceId: ids.userIdentityResourceId, displayName: "demo-daemon (user-assigned)" },
+    ],
+    grants: [
+      { tenant: ids.tenantId, clientId: ids.daemonClientId, resource: ids.apiIdentifierUri, roles: ["Orders.Read.All"] },
+      { tenant: ids.tenantId, clientId: ids.systemIdentityClientId, resource: ids.apiIdentifierUri, roles: ["Orders.Read.All"] },
+      { tenant: ids.tenantId, clientId: ids.userIdentityClientId, resource: ids.apiIdentifierUri, roles: ["Orders.Write.All"] },
+    ],
   };
 }

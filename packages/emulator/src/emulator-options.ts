@@ -70,8 +70,8 @@ export interface EmulatorOptions {
    */
   loopDetection?: LoopDetectionOptions;
   /**
-   * An Azure Key Vault (secrets only) served at {@link Emulator.vaultUrl}, for
-   * `SecretClient` with tokens this emulator issues for `https://vault.azure.net`
+   * An Azure Key Vault (secrets, keys and certificates) served at {@link Emulator.vaultUrl}, for
+   * `SecretClient`, `KeyClient`, `CryptographyClient` and `CertificateClient` with tokens this emulator issues for `https://vault.azure.net`
    * (that resource must exist as an app in the config).
    * @default an empty vault
    */
@@ -83,6 +83,12 @@ export interface EmulatorOptions {
    * @default 25 generated users per tenant
    */
   graph?: GraphOptions;
+  /**
+   * Where the Azure Arc managed identity endpoint writes the key files its 401 challenge
+   * names (directory 0700, files 0600, deleted when the emulator closes).
+   * @default `<os tmpdir>/daemon-auth-emulator/arc-tokens`
+   */
+  arcKeyDirectory?: string;
 }
 
 /** The options with their defaults applied, checked. */
@@ -96,6 +102,8 @@ export interface ResolvedOptions {
   log: ((line: string) => void) | undefined;
   /** Where the TLS material lives, when serving HTTPS. */
   certificateDir: string | undefined;
+  /** Where Azure Arc challenge key files are written. */
+  arcKeyDirectory: string;
 }
 
 /** Applies the defaults and checks the numbers; throws {@link EmulatorConfigError} naming the option. */
@@ -125,5 +133,6 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
             }
           },
     certificateDir: options.https === true ? (options.certificateDir ?? join(tmpdir(), "daemon-auth-emulator")) : undefined,
+    arcKeyDirectory: options.arcKeyDirectory ?? join(tmpdir(), "daemon-auth-emulator", "arc-tokens"),
   };
 }

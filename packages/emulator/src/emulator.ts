@@ -1,6 +1,9 @@
 // startEmulator: assembles the directory, the routes, the steps around them and
 // the HTTP server, and hands back the emulator's run-time controls.
+import { X509Certificate } from "node:crypto";
+import { certificateThumbprints } from "./certificate.js";
 import { validateEmulatorConfigShape } from "./config/load.js";
+import { withManagedIdentityPrincipals } from "./config/managed-identities.js";
 import type { ApplicationConfig, CertificateConfig, FederatedCredentialConfig, GrantConfig, SecretConfig, TenantConfig } from "./config/types.js";
 import { resolveOptions, type EmulatorOptions } from "./emulator-options.js";
 import { Directory } from "./lib/directory.js";
@@ -8,11 +11,14 @@ import { EXTERNAL_SEGMENT, externalJwks, signExternalToken, type ExternalTokenOp
 import { IssuerKeys } from "./lib/federated-assertion.js";
 import { FaultInjector } from "./lib/faults/injector.js";
 import { LoopDetector } from "./lib/faults/loop-detection.js";
+import { ArcKeyFiles } from "./lib/arc-key-files.js";
+import { ManagedIdentityTokens } from "./lib/managed-identity-token.js";
 import type { Faults, LoopDetectionOptions } from "./lib/faults/types.js";
 import { createTokenSigner } from "./lib/signing-key.js";
 import { loadOrCreateTlsMaterial, serverNames } from "./lib/tls.js";
 import { Graph } from "./routes/graph.js";
-import { KeyVault, type SetVaultSecretOptions } from "./routes/key-vault.js";
+import { KeyVault, type CreateVaultCertificateOptions, type SetVaultSecretOptions, type VaultCertificateInfo } from "./routes/key-vault.js";
+import { managedIdentityEnvironment, ManagedIdentityRoute, newIdentityHeader, type ManagedIdentitySource } from "./routes/managed-identity.js";
 import { routeTable } from "./routes/table.js";
 import { faultStep } from "./server/fault-step.js";
 import { listen } from "./server/http-server.js";
@@ -67,6 +73,12 @@ export interface Emulator {
   setVaultSecret(name: string, value: string, options?: SetVaultSecretOptions): string;
   /** Disables one version of a Key Vault secret: reading it then fails with 403 as Key Vault does. */
   disableVaultSecretVersion(name: string, version: string): void;
+  /**
+   * Makes a new version of a Key Vault certificate — a rotation when it exists: a new
+   * key that never leaves the emulator, and a self-signed certificate for it. Returns
+   * the public parts (PEM, thumbprints) to register on an app with {@link Emulator.addCertificate}.
+   */
+  createVaultCertificate(name: string, options?: CreateVaultCertificateOptions): Promise<VaultCertificateInfo>;
   /** `${url}/v1.0`: the sample Graph resource (`GET /v1.0/users`). */
   readonly graphUrl: string;
   /**
@@ -90,6 +102,17 @@ export interface Emulator {
    * for the requests a rule matches (by default, token requests).
    */
   readonly faults: Faults;
+  /**
+   * The environment variables that point a process (msal-node, `@azure/identity`,
+   * `@daemon-auth/managed-identity`) at this emulator's managed identity endpoint of
+   * `source`: `imds` → `AZURE_POD_IDENTITY_AUTHORITY_HOST`; `app-service` →
+   * `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` (this emulator's random header value);
+   * `cloud-shell` → `MSI_ENDPOINT`; `arc` → `IDENTITY_ENDPOINT` and `IMDS_ENDPOINT`;
+   * `service-fabric` (HTTPS only) → `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` and
+   * `IDENTITY_SERVER_THUMBPRINT` (the server certificate's SHA-1 thumbprint).
+   * Throws {@link EmulatorConfigError} for a source the emulator does not serve.
+   */
+  managedIdentityEnvironment(source: ManagedIdentitySource): Record<string, string>;
   /** Turns Entra's loop detection (AADSTS50196) on with these limits, or off with undefined. */
   setLoopDetection(options: LoopDetectionOptions | undefined): void;
   /** Stops listening and closes every socket, keep-alive ones too. Safe to call twice. */
@@ -114,7 +137,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const settings = resolveOptions(options);
   const { clock, log } = settings;
   const config = validateEmulatorConfigShape(options.config ?? { tenants: [], applications: [] });
-  const directory = new Directory(config);
+  const directory = new Directory(withManagedIdentityPrincipals(config));
   const faults = new FaultInjector(directory);
   for (const rule of config.faults ?? []) faults.add(rule);
   const loops = new LoopDetector(options.loopDetection ?? config.loopDetection);
@@ -125,9 +148,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   ]);
   const vault = new KeyVault(options.keyVault, signer, clock, directory);
   const graph = new Graph(options.graph, signer, directory);
-  // The emulator's own external issuer is resolved in-process, so HTTPS with a private CA needs no trust setup.
+  // The emulator's own issuers are resolved in-process, so HTTPS with a private CA needs no trust setup: its
+  // external issuer, and its token issuer of each tenant (managed identity tokens as federated credentials).
   let externalIssuer = "";
-  const issuerKeys = new IssuerKeys((issuer) => (issuer === externalIssuer ? externalJwks(signer) : undefined));
+  let origin = "";
+  const ownIssuer = (issuer: string): boolean => issuer === externalIssuer || directory.tenantIds().some((id) => issuer === `${origin}/${id}/v2.0`);
+  const issuerKeys = new IssuerKeys((issuer) => (ownIssuer(issuer) ? externalJwks(signer) : undefined));
+  const identityHeader = newIdentityHeader();
+  const arcKeys = new ArcKeyFiles(settings.arcKeyDirectory);
+  const managedIdentity = new ManagedIdentityRoute(new ManagedIdentityTokens(config.managedIdentities ?? [], directory, signer, settings.tokenLifetimeSeconds), identityHeader, arcKeys);
   const requestLog = new RequestLog(directory, log);
 
   const tokens = {
@@ -139,7 +168,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     refreshInSeconds: settings.refreshInSeconds,
     seenJtis: options.strictJti === true ? new Map<string, number>() : undefined,
   };
-  const handler = createHandler(routeTable({ directory, signer, tokens, graph, vault }), [requestLog.step, internalErrorStep(log), faultStep(faults)]);
+  const handler = createHandler(routeTable({ directory, signer, tokens, graph, vault, managedIdentity }), [requestLog.step, internalErrorStep(log), faultStep(faults)]);
   const server = await listen({
     host: settings.host,
     port: settings.port,
@@ -148,7 +177,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     handler,
   });
   const baseUrl = server.baseUrl;
+  const serverThumbprint = tls === undefined ? undefined : certificateThumbprints(new X509Certificate(tls.serverCertificatePem)).sha1Hex;
   externalIssuer = `${baseUrl}/${EXTERNAL_SEGMENT}`;
+  origin = baseUrl;
 
   return {
     url: baseUrl,
@@ -177,10 +208,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     vaultUrl: baseUrl,
     setVaultSecret: (name, value, secretOptions) => vault.set(name, value, secretOptions),
     disableVaultSecretVersion: (name, version) => vault.disable(name, version),
+    createVaultCertificate: (name, certificateOptions) => vault.createCertificate(name, certificateOptions),
     graphUrl: `${baseUrl}/v1.0`,
     requireClaims: (clientId) => graph.requireClaims(clientId, clock()),
     faults,
+    managedIdentityEnvironment: (source) => managedIdentityEnvironment(source, { origin: baseUrl, identityHeader, serverThumbprint }),
     setLoopDetection: (loopDetection) => loops.configure(loopDetection),
-    close: () => server.close(),
+    close: () => Promise.all([server.close(), arcKeys.removeAll()]).then(() => undefined),
   };
 }

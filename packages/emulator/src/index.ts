@@ -8,11 +8,12 @@ export type { Fault, FaultHandle, FaultKind, FaultMatch, FaultRule, Faults, Loop
 export { GRAPH_RESOURCE, GRAPH_USERS_ROLE } from "./routes/graph.js";
 export type { GraphOptions, GraphUser } from "./routes/graph.js";
 export { KEY_VAULT_RESOURCE } from "./routes/key-vault.js";
-export type { KeyVaultOptions, KeyVaultSecretConfig, SetVaultSecretOptions } from "./routes/key-vault.js";
+export type { CreateVaultCertificateOptions, KeyVaultOptions, KeyVaultSecretConfig, SetVaultSecretOptions, VaultCertificateInfo, VaultKeyPermission } from "./routes/key-vault.js";
 export { EmulatorConfigError } from "./config/error.js";
 export { loadEmulatorConfig, validateEmulatorConfigShape } from "./config/load.js";
 export { DEFAULT_FEDERATED_AUDIENCE } from "./config/types.js";
 export type { ExternalTokenOptions } from "./lib/external-issuer.js";
+export type { ManagedIdentitySource } from "./routes/managed-identity.js";
 export type {
   AppRoleConfig,
   ApplicationConfig,
@@ -20,6 +21,7 @@ export type {
   EmulatorConfig,
   FederatedCredentialConfig,
   GrantConfig,
+  ManagedIdentityConfig,
   RequiredResourceAccessConfig,
   SecretConfig,
   TenantConfig,

@@ -131,6 +131,17 @@ export async function runEmulatorCli(argv: readonly string[], options: EmulatorC
     lines.push(`  export AZURE_CLIENT_ID=${app.clientId}`);
     lines.push(`  export AZURE_CLIENT_SECRET='<a client secret of ${app.displayName ?? app.clientId}${values.config === undefined ? ", see the package README" : ` in ${values.config}`}>'`);
   }
+  for (const identity of config.managedIdentities ?? []) {
+    const kind = identity.systemAssigned === true ? "system-assigned" : `user-assigned${identity.resourceId === undefined ? "" : ` ${identity.resourceId}`}`;
+    lines.push(`  managed identity ${identity.displayName ?? identity.clientId}: client id ${identity.clientId}, object id ${identity.objectId}, ${kind}`);
+  }
+  if ((config.managedIdentities ?? []).length > 0) {
+    // The identity header is this emulator instance's own random development value (like the demo secret), so it may be shown.
+    lines.push("point a managed identity client at it, as on a VM (IMDS):");
+    for (const [name, value] of Object.entries(emulator.managedIdentityEnvironment("imds"))) lines.push(`  export ${name}=${value}`);
+    lines.push("or as on App Service (the header is this emulator's random development value):");
+    for (const [name, value] of Object.entries(emulator.managedIdentityEnvironment("app-service"))) lines.push(`  export ${name}=${value}`);
+  }
   if (emulator.caCertificatePath !== undefined) {
     lines.push(`CA certificate: ${emulator.caCertificatePath}`);
     lines.push(`  trust it with: export NODE_EXTRA_CA_CERTS=${emulator.caCertificatePath}`);

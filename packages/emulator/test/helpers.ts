@@ -136,11 +136,13 @@ const PEER_SCRIPT = fileURLToPath(new URL("./fixtures/peer.mjs", import.meta.url
 
 /** Runs a peer script (default test/fixtures/peer.mjs) in a child process that trusts `caPath`; resolves its last JSON line. */
 export function runPeer(caPath: string, input: Record<string, unknown>, script = PEER_SCRIPT): Promise<Record<string, any>> {
+  return runJsonChild(process.execPath, [script], { ...process.env, NODE_EXTRA_CA_CERTS: caPath, PEER_INPUT: JSON.stringify(input) });
+}
+
+/** Runs `command args` with exactly `env`; resolves the last line of its output, parsed as JSON. */
+export function runJsonChild(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath, PEER_INPUT: JSON.stringify(input) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

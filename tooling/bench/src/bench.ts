@@ -1,6 +1,7 @@
 import os from "node:os";
 import { certificateRoundRobin } from "./certificate.js";
 import { emulatorThroughput } from "./emulator-throughput.js";
+import { managedIdentityScenario } from "./managed-identity.js";
 import { memoryPerToken } from "./memory.js";
 import { refreshLatency } from "./refresh-latency.js";
 import {
@@ -146,6 +147,13 @@ export async function runBenchmarks(sizes: Partial<BenchSizes> = {}, progress: (
         });
       }
     }
+  }
+
+  if (resolved.managedIdentityCallers > 0) {
+    progress("scenario 10: managed identity (the emulator's IMDS), cache hit and concurrent cold calls");
+    const managedIdentity = await managedIdentityScenario(resolved);
+    figures.push(...managedIdentity.figures);
+    targets.push(...managedIdentity.targets);
   }
 
   return {

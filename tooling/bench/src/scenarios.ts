@@ -69,6 +69,11 @@ export interface BenchSizes {
    * @default 8
    */
   sidecarCallers: number;
+  /**
+   * Concurrent cold callers of the managed identity scenario (IMDS on the emulator); 0 skips it.
+   * @default 1000
+   */
+  managedIdentityCallers: number;
 }
 
 /** Defaults of {@link BenchSizes}. */
@@ -85,6 +90,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   memoryTenants: 100_000,
   sidecarDurationMs: 3_000,
   sidecarCallers: 8,
+  managedIdentityCallers: 1_000,
 };
 
 /** The libraries beside daemon-auth, by the key their figure has in {@link Figure}. */

@@ -16,6 +16,7 @@ describe("runBenchmarks", () => {
       memoryTenants: 20,
       sidecarDurationMs: 100,
       sidecarCallers: 3,
+      managedIdentityCallers: 5,
     });
 
     expect(report.figures.map((figure) => figure.scenario)).toEqual([
@@ -36,6 +37,8 @@ describe("runBenchmarks", () => {
       "sidecar, loopback HTTP, cached token, sequential",
       "sidecar, loopback HTTP, cached token, 50 in flight",
       "3 callers of one key: sidecar vs 3 msal-node processes, token requests",
+      "managed identity (IMDS), cache hit",
+      "managed identity (IMDS), 5 concurrent cold calls",
     ]);
     for (const figure of report.figures) {
       expect(Number.isFinite(figure.ours), figure.scenario).toBe(true);
@@ -68,9 +71,12 @@ describe("runBenchmarks", () => {
       memoryTenants: 0,
       sidecarDurationMs: 0,
       sidecarCallers: 0,
+      managedIdentityCallers: 25,
     });
     const byName = new Map(report.figures.map((figure) => [figure.scenario, figure]));
     expect(byName.get("25 concurrent cold calls, one key")).toMatchObject({ ours: 1, msal: 25, identity: 25 });
+    // Against the emulator's IMDS: one request for every concurrent cold caller of ours, one each for the incumbents'.
+    expect(byName.get("managed identity (IMDS), 25 concurrent cold calls")).toMatchObject({ ours: 1, msal: 25, identity: 25 });
     // daemon-auth reuses each tenant's assertion; msal-node signs again on every tenant switch.
     expect(byName.get("certificate, assertions signed per 1,000 cache hits (4 tenants)")).toMatchObject({ ours: 0, msal: 1000 });
   });

@@ -22,3 +22,7 @@ export type { FetchedToken, TokenFetchContext, TokenFetcher } from "./token-fetc
 export type { TokenTarget } from "./token-target.js";
 export { resolveAcquisitionSettings, type AcquisitionOptions, type AcquisitionSettings } from "./settings.js";
 export type { LifetimePolicy } from "../lib/cached-token.js";
+// A fetcher's retry loop waits, times out and reads Retry-After, and a client reports
+// telemetry, as core's own client does.
+export { parseRetryAfter, sleepOn, withDeadline, type DeadlineSignal } from "../lib/http.js";
+export { callHook, errorFields } from "./telemetry.js";

@@ -3,6 +3,7 @@
 // use (no timer, so nothing keeps the process alive) and on demand (reload).
 import { CredentialError, type Clock } from "@daemon-auth/core";
 import type { KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
+import { reasonOf, VaultObjectSource } from "./polled-version.js";
 
 /** The `SecretClient` methods the credentials call; a real `SecretClient` fits. */
 export type KeyVaultSecretReader = Pick<SecretClient, "getSecret" | "listPropertiesOfSecretVersions">;
@@ -25,64 +26,13 @@ export interface VaultSecretSourceOptions {
 }
 
 /** The latest version, shared by concurrent callers, re-checked on a schedule. */
-export class VaultSecretSource {
-  private current: { readonly secret: VaultSecretVersion; checkedAt: number } | undefined;
-  private inflight: Promise<VaultSecretVersion> | undefined;
-  // Bumped by reload() and dispose(): a read that started before must not
-  // repopulate what the caller asked to drop.
-  private generation = 0;
-  /** How many times the secret was read from the vault. */
-  reads = 0;
-
-  constructor(private readonly options: VaultSecretSourceOptions) {}
-
-  /** `vault <url>, secret <name>[ version <v>]`: names the secret, never its value. */
-  get label(): string {
-    const version = this.current?.secret.version ?? this.options.version;
-    return `Key Vault ${this.options.vaultLabel}, secret "${this.options.secretName}"${version === undefined ? "" : ` (version ${version})`}`;
+export class VaultSecretSource extends VaultObjectSource<VaultSecretVersion> {
+  constructor(private readonly options: VaultSecretSourceOptions) {
+    super({ kind: "secret", vaultLabel: options.vaultLabel, name: options.secretName, version: options.version, pollIntervalMs: options.pollIntervalMs, clock: options.clock });
   }
 
-  /** The secret to use now: the kept one, or a fresh read when none is kept or the poll is due. */
-  async get(): Promise<VaultSecretVersion> {
-    const current = this.current;
-    if (current === undefined) return this.read();
-    if (this.options.version !== undefined) return current.secret;
-    if (this.options.clock.now() - current.checkedAt < this.options.pollIntervalMs) return current.secret;
-    try {
-      return await this.read();
-    } catch {
-      // The kept version still works until the server says otherwise; a vault
-      // outage must not break token acquisition. Wait a full interval to retry.
-      current.checkedAt = this.options.clock.now();
-      return current.secret;
-    }
-  }
-
-  /** Drops the kept version: the next get() reads the vault. */
-  forget(): void {
-    this.generation++;
-    this.current = undefined;
-    this.inflight = undefined;
-  }
-
-  private read(): Promise<VaultSecretVersion> {
-    if (this.inflight !== undefined) return this.inflight;
-    const started = this.generation;
-    const reading = this.fetch().then((secret) => {
-      if (this.generation === started) this.current = { secret, checkedAt: this.options.clock.now() };
-      return secret;
-    });
-    const settled = (): void => {
-      if (this.inflight === reading) this.inflight = undefined;
-    };
-    reading.then(settled, settled);
-    this.inflight = reading;
-    return reading;
-  }
-
-  private async fetch(): Promise<VaultSecretVersion> {
+  protected async fetch(): Promise<VaultSecretVersion> {
     const { client, secretName, version } = this.options;
-    this.reads++;
     let secret: KeyVaultSecret;
     try {
       if (version !== undefined) {
@@ -130,21 +80,10 @@ export class VaultSecretSource {
     return best.version;
   }
 
-  private describe(): string {
-    const version = this.options.version;
-    return `secret "${this.options.secretName}"${version === undefined ? "" : ` (version ${version})`} in Key Vault ${this.options.vaultLabel}`;
-  }
 }
 
 function isDisabled(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
   return statusCode === 403 && (code === "Forbidden" || code === "SecretDisabled");
-}
-
-function reasonOf(error: unknown): string {
-  if (typeof error !== "object" || error === null) return "unknown error";
-  const { statusCode, code, name } = error as { statusCode?: unknown; code?: unknown; name?: unknown };
-  const parts = [typeof statusCode === "number" ? `HTTP ${statusCode}` : undefined, typeof code === "string" ? code : undefined].filter((part) => part !== undefined);
-  return parts.length > 0 ? parts.join(" ") : typeof name === "string" ? name : "unknown error";
 }

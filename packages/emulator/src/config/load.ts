@@ -5,6 +5,7 @@ import { Directory } from "../lib/directory.js";
 import { validateFaultRule, validateLoopDetection } from "../lib/faults/validation.js";
 import { validateApplication, validateGrant, validateTenant } from "./entities.js";
 import { EmulatorConfigError, expectArray, expectObject } from "./error.js";
+import { validateManagedIdentities, withManagedIdentityPrincipals } from "./managed-identities.js";
 import type { EmulatorConfig } from "./types.js";
 
 /**
@@ -13,11 +14,12 @@ import type { EmulatorConfig } from "./types.js";
  * (`startEmulator` and {@link loadEmulatorConfig} both do).
  */
 export function validateEmulatorConfigShape(value: unknown): EmulatorConfig {
-  const raw = expectObject(value, "", ["tenants", "applications", "grants", "faults", "loopDetection"]);
+  const raw = expectObject(value, "", ["tenants", "applications", "grants", "managedIdentities", "faults", "loopDetection"]);
   const config: EmulatorConfig = {
     tenants: expectArray(raw.tenants, "tenants").map((tenant, index) => validateTenant(tenant, `tenants[${index}]`)),
     applications: expectArray(raw.applications, "applications").map((app, index) => validateApplication(app, `applications[${index}]`)),
   };
+  if (raw.managedIdentities !== undefined) config.managedIdentities = validateManagedIdentities(raw.managedIdentities, config);
   if (raw.grants !== undefined) {
     config.grants = expectArray(raw.grants, "grants").map((grant, index) => validateGrant(grant, `grants[${index}]`));
   }
@@ -53,7 +55,7 @@ export async function loadEmulatorConfig(path: string): Promise<EmulatorConfig> 
   try {
     const config = validateEmulatorConfigShape(json);
     // Building the directory checks the references (tenants, grants, roles).
-    new Directory(config);
+    new Directory(withManagedIdentityPrincipals(config));
     return config;
   } catch (error) {
     if (error instanceof EmulatorConfigError) {

@@ -111,11 +111,38 @@ export interface GrantConfig {
   roles: string[];
 }
 
+/**
+ * A managed identity the emulator's managed identity endpoints (IMDS, App Service) serve.
+ * Its app roles come from `grants` whose `clientId` is the identity's client id, as for apps.
+ */
+export interface ManagedIdentityConfig {
+  /** Id or domain of the tenant the identity lives in. */
+  tenant: string;
+  /** The identity's client (application) id, a GUID: `appid`/`azp` of its tokens. */
+  clientId: string;
+  /** The identity's object (principal) id, a GUID: `oid` and `sub` of its tokens. */
+  objectId: string;
+  /**
+   * ARM id of a user-assigned identity,
+   * `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
+   * (the `xms_mirid` claim, and `msi_res_id`/`mi_res_id` in requests).
+   */
+  resourceId?: string;
+  /**
+   * The host's system-assigned identity, used when a request names no identity. At most one.
+   * @default false
+   */
+  systemAssigned?: boolean;
+  displayName?: string;
+}
+
 /** The emulator's directory: JSON-serialisable. */
 export interface EmulatorConfig {
   tenants: TenantConfig[];
   applications: ApplicationConfig[];
   grants?: GrantConfig[];
+  /** Managed identities served by the IMDS and App Service endpoints. */
+  managedIdentities?: ManagedIdentityConfig[];
   /** Fault rules active from the start (in a JSON file, `match.path` is an exact path and `retryAfter` seconds or a date string). */
   faults?: FaultRule[];
   /** Entra's loop detection (AADSTS50196); the `loopDetection` option of `startEmulator` overrides it. */

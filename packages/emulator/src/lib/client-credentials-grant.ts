@@ -114,7 +114,7 @@ async function authenticateAssertion(settings: GrantSettings, request: GrantRequ
   if (assertionType !== JWT_BEARER) throw malformedRequest(`client_assertion_type must be ${JWT_BEARER}`);
   const assertion = form.get("client_assertion") ?? "";
   const { now } = request;
-  const issuer = federatedIssuer(assertion, app.config.clientId);
+  const issuer = federatedIssuer(assertion, app.config.clientId, settings.issuerKeys);
   if (issuer !== undefined) {
     await validateFederatedAssertion({ assertion, issuer, app, keys: settings.issuerKeys, now });
     return;

@@ -23,6 +23,11 @@ export class IssuerKeys {
   /** @param local issuer → JWKS served in-process (the emulator's own external issuer), skipping HTTP. */
   constructor(private readonly local: (issuer: string) => JSONWebKeySet | undefined = () => undefined) {}
 
+  /** Whether `issuer` is served in-process: the emulator's own external issuer, or its own token issuer (managed identity tokens). */
+  isLocal(issuer: string): boolean {
+    return this.local(issuer) !== undefined;
+  }
+
   /** The key getter of `issuer`; `fresh` bypasses the cache (a kid that is not in it may be a rotated key). */
   get(issuer: string, fresh = false): Promise<KeyGetter> {
     const local = this.local(issuer);
@@ -92,9 +97,11 @@ function invalid(reason: string): AadstsFailure {
 /**
  * The issuer of an assertion that should be checked as a federated token: one
  * without a certificate thumbprint (`x5t`, `x5t#S256`, `x5c`) whose `iss` is
- * not the client id. Returns undefined for self-issued (certificate) assertions.
+ * not the client id, or a token of an issuer the emulator serves itself (its
+ * managed identity tokens carry `x5t`, as Entra's do). Returns undefined for
+ * self-issued (certificate) assertions.
  */
-export function federatedIssuer(assertion: string, clientId: string): string | undefined {
+export function federatedIssuer(assertion: string, clientId: string, keys?: Pick<IssuerKeys, "isLocal">): string | undefined {
   let header: ProtectedHeaderParameters;
   let claims: JWTPayload;
   try {
@@ -103,8 +110,9 @@ export function federatedIssuer(assertion: string, clientId: string): string | u
   } catch {
     return undefined;
   }
-  if (header.x5t !== undefined || header["x5t#S256"] !== undefined || header.x5c !== undefined) return undefined;
   if (typeof claims.iss !== "string" || normalizeClientId(claims.iss) === normalizeClientId(clientId)) return undefined;
+  const thumbprinted = header.x5t !== undefined || header["x5t#S256"] !== undefined || header.x5c !== undefined;
+  if (thumbprinted && keys?.isLocal(claims.iss) !== true) return undefined;
   return claims.iss;
 }
 

@@ -7,7 +7,7 @@
 import { appendFileSync } from "node:fs";
 
 /** What a ledger entry is, as the hygiene report names it. */
-export type SecretKind = "client secret" | "client assertion" | "access token" | "private key" | "vault secret";
+export type SecretKind = "client secret" | "client assertion" | "access token" | "private key" | "vault secret" | "identity header" | "arc key";
 
 /** Appends `value` to the secret ledger, if a test run keeps one. Never throws. */
 export function recordSecret(kind: SecretKind, value: string | undefined | null): void {

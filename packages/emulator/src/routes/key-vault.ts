@@ -3,15 +3,23 @@
 // `SecretClient` can read secrets with tokens the emulator itself issued.
 // Paths: GET /secrets, GET /secrets/{name}[/{version}], GET /secrets/{name}/versions,
 // PUT /secrets/{name}. Errors use Key Vault's `{ error: { code, message } }` shape.
-import { randomBytes } from "node:crypto";
-import { importJWK, jwtVerify } from "jose";
 import { EmulatorConfigError } from "../config/error.js";
 import type { Directory } from "../lib/directory.js";
 import { recordSecret } from "../lib/secret-ledger.js";
 import type { TokenSigner } from "../lib/signing-key.js";
-import { json, NO_STORE, requestId, type Answer } from "../server/answer.js";
+import { isAnswer, newVaultVersion, VAULT_OBJECT_NAME as NAME, vaultAnswer as answer, vaultError, VaultGate, vaultJsonBody } from "../lib/vault-auth.js";
+import type { Answer } from "../server/answer.js";
 import type { Route } from "../server/pipeline.js";
 import type { EmulatorRequest } from "../server/request.js";
+import { readPolicy, VaultCertificates } from "../lib/vault-certificates.js";
+import { VaultKeys } from "../lib/vault-keys.js";
+import { toPem } from "../lib/x509.js";
+import { certificateThumbprints } from "../certificate.js";
+import { X509Certificate } from "node:crypto";
+import { KeyVaultCertificatesRoute } from "./key-vault-certificates.js";
+import { KeyVaultKeysRoute } from "./key-vault-keys.js";
+
+export { KEY_VAULT_RESOURCE } from "../lib/vault-auth.js";
 
 /** A secret the vault starts with (its first version). */
 export interface KeyVaultSecretConfig {
@@ -34,7 +42,17 @@ export interface KeyVaultOptions {
    * @default the first tenant of the emulator's config
    */
   tenant?: string;
+  /**
+   * Key permissions by client id (the token's `azp`): a listed client may only do the
+   * listed key operations (`get` covers reading keys and certificates); others get 403
+   * `ForbiddenByRbac` as from Key Vault's RBAC. Unlisted clients may do everything.
+   * @default every client may do everything
+   */
+  keyPermissions?: Record<string, readonly VaultKeyPermission[]>;
 }
+
+/** A key operation a client may be allowed, for {@link KeyVaultOptions.keyPermissions}. */
+export type VaultKeyPermission = "get" | "sign" | "verify" | "create";
 
 /** Options of `emulator.setVaultSecret`. */
 export interface SetVaultSecretOptions {
@@ -43,12 +61,35 @@ export interface SetVaultSecretOptions {
   enabled?: boolean;
 }
 
-/** The resource (audience) of Key Vault tokens. */
-export const KEY_VAULT_RESOURCE = "https://vault.azure.net";
-// Key Vault's first-party application id: a token may carry it as `aud` too.
-const KEY_VAULT_APP_ID = "cfa8b339-82a2-471a-a3c9-0fc0be7a4093";
-const AUDIENCES = [KEY_VAULT_RESOURCE, `${KEY_VAULT_RESOURCE}/`, KEY_VAULT_APP_ID];
-const NAME = /^[0-9a-zA-Z-]{1,127}$/;
+/** Options of `emulator.createVaultCertificate`: the certificate policy, in short. */
+export interface CreateVaultCertificateOptions {
+  /** @default `CN={name}` */
+  subject?: string;
+  /** @default 12 */
+  validityMonths?: number;
+  /** @default 2048 */
+  keySize?: 2048 | 3072 | 4096;
+  /**
+   * Whether the private key may leave the vault (in the certificate's secret). Key Vault's
+   * own default is `true`; the emulator keeps keys in the vault unless told.
+   * @default false
+   */
+  exportable?: boolean;
+  /** The content type of the certificate's secret. @default "application/x-pkcs12" */
+  contentType?: "application/x-pkcs12" | "application/x-pem-file";
+}
+
+/** A certificate version the emulated vault made: its public parts only. */
+export interface VaultCertificateInfo {
+  readonly name: string;
+  readonly version: string;
+  /** The certificate, PEM: register it on an app (`emulator.addCertificate`). */
+  readonly certificatePem: string;
+  /** base64url SHA-1 thumbprint (`x5t`). */
+  readonly x5t: string;
+  /** base64url SHA-256 thumbprint (`x5t#S256`). */
+  readonly x5tS256: string;
+}
 
 interface SecretVersion {
   readonly version: string;
@@ -57,31 +98,39 @@ interface SecretVersion {
   enabled: boolean;
   readonly created: number;
   updated: number;
-}
-
-function answer(status: number, body: unknown, headers: Record<string, string> = {}): Answer {
-  return json(status, body, { ...NO_STORE, "x-ms-request-id": requestId(), ...headers });
+  /** A certificate's secret: its key has the same name and version. */
+  readonly managed: boolean;
 }
 
 function error(status: number, code: string, message: string, headers: Record<string, string> = {}): Answer {
-  return answer(status, { error: { code, message } }, headers);
+  return vaultError(status, code, message, { headers });
 }
 
 /** The emulator's in-memory vault, served at `/secrets…`. */
 export class KeyVault implements Route {
   private readonly secrets = new Map<string, SecretVersion[]>();
-  private verificationKey: ReturnType<typeof importJWK> | undefined;
+  /** The api-version and bearer token check every vault route shares. */
+  readonly gate: VaultGate;
+  /** `/keys…`: RSA keys that never leave the emulator, with sign and verify. */
+  readonly keys: KeyVaultKeysRoute;
+  /** `/certificates…`: self-signed certificates whose keys are vault keys. */
+  readonly certificates: KeyVaultCertificatesRoute;
+  private readonly certificateStore: VaultCertificates;
 
   constructor(
     options: KeyVaultOptions | undefined,
-    private readonly signer: TokenSigner,
+    signer: TokenSigner,
     private readonly clock: () => number,
-    private readonly directory: Directory,
+    directory: Directory,
   ) {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new EmulatorConfigError("keyVault", "must be an object such as { secrets: { name: { value } } }.");
     }
-    this.tenant = options?.tenant;
+    this.gate = new VaultGate(options?.tenant, signer, directory);
+    const keys = new VaultKeys(clock);
+    this.certificateStore = new VaultCertificates(keys, this, clock);
+    this.keys = new KeyVaultKeysRoute(this.gate, keys, options?.keyPermissions);
+    this.certificates = new KeyVaultCertificatesRoute(this.gate, this.certificateStore, options?.keyPermissions);
     for (const [name, secret] of Object.entries(options?.secrets ?? {})) {
       if (typeof secret !== "object" || secret === null || typeof secret.value !== "string") {
         throw new EmulatorConfigError(`keyVault.secrets.${name}`, "must be an object with a string value, e.g. { value: \"…\" }.");
@@ -90,21 +139,40 @@ export class KeyVault implements Route {
     }
   }
 
-  private readonly tenant: string | undefined;
-
-  /** Adds a new version of the secret and returns its version id. */
-  set(name: string, value: string, options: SetVaultSecretOptions = {}, field = "name"): string {
-    recordSecret("vault secret", value);
+  /**
+   * Adds a new version of the secret and returns its version id. A certificate's
+   * secret is `managed` by it: same name and version, `kid` naming its key; a
+   * non-exportable certificate's secret holds only the public certificate.
+   */
+  set(name: string, value: string, options: SetVaultSecretOptions = {}, field = "name", managedBy?: { version: string; publicOnly: boolean }): string {
+    if (managedBy?.publicOnly !== true) recordSecret("vault secret", value);
     if (!NAME.test(name)) {
       throw new EmulatorConfigError(field, `'${name}' is not a Key Vault secret name: use 1 to 127 letters, digits and dashes.`);
     }
     if (typeof value !== "string") throw new EmulatorConfigError(field, "the secret value must be a string.");
     const now = Math.floor(this.clock() / 1000);
-    const version = randomBytes(16).toString("hex");
+    const version = managedBy?.version ?? newVaultVersion();
     const versions = this.secrets.get(name.toLowerCase()) ?? [];
-    versions.push({ version, value, contentType: options.contentType, enabled: options.enabled ?? true, created: now, updated: now });
+    versions.push({ version, value, contentType: options.contentType, enabled: options.enabled ?? true, created: now, updated: now, managed: managedBy !== undefined });
     this.secrets.set(name.toLowerCase(), versions);
     return version;
+  }
+
+  /** Makes a new version of a certificate (a rotation when it exists): a new non-exportable key and a self-signed certificate. */
+  async createCertificate(name: string, options: CreateVaultCertificateOptions = {}): Promise<VaultCertificateInfo> {
+    if (typeof name !== "string" || !NAME.test(name)) {
+      throw new EmulatorConfigError("name", `'${String(name)}' is not a Key Vault certificate name: use 1 to 127 letters, digits and dashes.`);
+    }
+    const policy = readPolicy(name, {
+      issuer: { name: "Self" },
+      key_props: { kty: "RSA", key_size: options.keySize, exportable: options.exportable },
+      x509_props: { subject: options.subject ?? `CN=${name}`, validity_months: options.validityMonths },
+      secret_props: { contentType: options.contentType },
+    });
+    if (typeof policy === "string") throw new EmulatorConfigError("options", policy);
+    const entry = await this.certificateStore.create(name, policy);
+    const prints = certificateThumbprints(new X509Certificate(entry.der));
+    return { name, version: entry.version, certificatePem: toPem("CERTIFICATE", entry.der), x5t: prints.x5t, x5tS256: prints.x5tS256 };
   }
 
   /** Disables one version; a disabled version cannot be read. */
@@ -117,43 +185,12 @@ export class KeyVault implements Route {
     found.updated = Math.floor(this.clock() / 1000);
   }
 
-  private tenantId(): string {
-    const configured = this.tenant === undefined ? undefined : (this.directory.resolveTenant(this.tenant)?.id ?? this.tenant);
-    return configured ?? this.directory.tenantIds()[0] ?? "organizations";
-  }
-
-  private challenge(baseUrl: string): Record<string, string> {
-    // keyvault-common splits the header on spaces: no value may contain one.
-    return { "WWW-Authenticate": `Bearer authorization="${baseUrl}/${this.tenantId()}", resource="${KEY_VAULT_RESOURCE}"` };
-  }
-
-  private async authenticate(request: EmulatorRequest): Promise<Answer | undefined> {
-    const challenge = this.challenge(request.baseUrl);
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
-    if (match?.[1] === undefined) return error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", challenge);
-    this.verificationKey ??= importJWK({ ...this.signer.jwk() }, "RS256");
-    try {
-      const { payload } = await jwtVerify(match[1], await this.verificationKey, {
-        algorithms: ["RS256"],
-        audience: AUDIENCES,
-        currentDate: new Date(request.now),
-      });
-      const tenantId = this.tenantId();
-      if (payload.iss !== `${request.baseUrl}/${String(payload.tid)}/v2.0` || payload.tid !== tenantId) {
-        return error(401, "Unauthorized", `AKV10032: Invalid issuer. Expected a token of tenant ${tenantId} issued by this emulator.`, challenge);
-      }
-    } catch (cause) {
-      const reason = cause instanceof Error && "code" in cause ? String(cause.code) : "invalid token";
-      return error(401, "Unauthorized", `AKV10022: The access token is not valid for this vault (${reason}); request a token for ${KEY_VAULT_RESOURCE}/.default from this emulator.`, challenge);
-    }
-    return undefined;
-  }
-
   private bundle(baseUrl: string, name: string, entry: SecretVersion, withValue: boolean): Record<string, unknown> {
     return {
       ...(withValue ? { value: entry.value } : {}),
       id: `${baseUrl}/secrets/${name}/${entry.version}`,
       ...(entry.contentType === undefined ? {} : { contentType: entry.contentType }),
+      ...(entry.managed ? { kid: `${baseUrl}/keys/${name}/${entry.version}`, managed: true } : {}),
       attributes: {
         enabled: entry.enabled,
         created: entry.created,
@@ -167,11 +204,8 @@ export class KeyVault implements Route {
 
   /** Answers one request to `/secrets…`. */
   async handle(request: EmulatorRequest): Promise<Answer> {
-    if ((request.query.get("api-version") ?? "") === "") {
-      return error(400, "BadParameter", "The request URI contains no api-version; add ?api-version=7.5 (the Azure SDKs do).");
-    }
-    const denied = await this.authenticate(request);
-    if (denied !== undefined) return denied;
+    const caller = await this.gate.admit(request);
+    if (isAnswer(caller)) return caller;
     const { method, baseUrl } = request;
     const segments = request.segments.slice(1);
     const [name, version, ...extra] = segments;
@@ -191,13 +225,9 @@ export class KeyVault implements Route {
       error(404, "SecretNotFound", `A secret with (name/id) ${name}${version === undefined || version === "versions" ? "" : `/${version}`} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`);
 
     if (method === "PUT" && version === undefined) {
-      const text = await request.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text ?? "");
-      } catch {
-        return error(400, "BadParameter", "The request body must be JSON such as { \"value\": \"…\" }.");
-      }
+      const read = await vaultJsonBody(request, '{ "value": "…" }');
+      if (isAnswer(read)) return read;
+      const body = read.fields;
       const parsed = body as { value?: unknown; contentType?: unknown; attributes?: { enabled?: unknown } };
       if (typeof parsed.value !== "string") return error(400, "BadParameter", "Property 'value' is required and must be a string.");
       if (!NAME.test(name)) return error(400, "BadParameter", "The secret name must be 1 to 127 letters, digits and dashes.");

@@ -10,6 +10,7 @@ import { ExternalIssuerRoute, instanceDiscoveryRoute, TenantMetadataRoute } from
 import { errorPageRoute, methodNotAllowedRoute, notFoundRoute, serviceIndexRoute } from "./errors.js";
 import type { Graph } from "./graph.js";
 import type { KeyVault } from "./key-vault.js";
+import type { ManagedIdentityRoute } from "./managed-identity.js";
 import { TOKEN_PATH, TokenRoute, type TokenRouteSettings } from "./token.js";
 
 /** What the routes serve from: the directory, the signing key and the stateful resources. */
@@ -20,6 +21,8 @@ export interface RouteServices {
   tokens: TokenRouteSettings;
   graph: Graph;
   vault: KeyVault;
+  /** The IMDS and App Service managed identity endpoints. */
+  managedIdentity: ManagedIdentityRoute;
 }
 
 const first = (request: EmulatorRequest): string | undefined => request.segments[0];
@@ -32,7 +35,10 @@ export function routeTable(services: RouteServices): RouteRow[] {
     { when: (request) => first(request) === undefined, route: serviceIndexRoute },
     { when: (request) => ExternalIssuerRoute.matches(request), route: new ExternalIssuerRoute(services.signer) },
     { when: (request) => first(request) === "v1.0", route: services.graph },
+    { when: (request) => services.managedIdentity.matches(request), route: services.managedIdentity },
     { when: (request) => first(request) === "secrets", route: services.vault },
+    { when: (request) => first(request) === "keys", route: services.vault.keys },
+    { when: (request) => first(request) === "certificates", route: services.vault.certificates },
     // Every other path starts with a {tenant} segment.
     { when: (request) => tail(request) === TOKEN_PATH, route: new TokenRoute(services.tokens), tenantScoped: true },
     { when: (request) => tail(request) === "adminconsent" && (request.method === "GET" || request.method === "POST"), route: new AdminConsentRoute(services.directory), tenantScoped: true },

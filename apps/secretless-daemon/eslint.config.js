@@ -1,0 +1,3 @@
+import { config } from "@daemon-auth/eslint-config";
+
+export default config;

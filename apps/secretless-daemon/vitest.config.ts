@@ -1,0 +1,3 @@
+import { defineTestConfig } from "@daemon-auth/vitest-config";
+
+export default defineTestConfig();

@@ -1,0 +1,3 @@
+import { describePeers } from "./peers.js";
+
+describePeers("app-service");
