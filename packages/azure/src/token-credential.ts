@@ -54,9 +54,12 @@ function allowedTenantsFromEnvironment(): string[] {
  *   falls back to `options.tenantId`, then to the client's own tenant. Another tenant is
  *   refused unless listed in `additionallyAllowedTenants` (or
  *   `AZURE_ADDITIONALLY_ALLOWED_TENANTS`), with `@azure/identity`'s message.
- * - `enableCae`: the token is CAE-capable when the client declares
- *   `clientCapabilities: ["cp1"]`; create it so for Azure SDK clients that handle claims
- *   challenges (the `claims` of the challenge is forwarded either way).
+ * - `enableCae` (which the Azure SDK's bearer-token policy sets on every request) asks
+ *   core for a CAE-capable token: the client capability `cp1` is sent, and the token is
+ *   cached apart from tokens requested without it, so a CAE token never reaches a caller
+ *   that cannot answer a claims challenge, nor a plain token one that asked for CAE.
+ *   `claims` (a challenge from the resource) always gets a fresh token, never the cached
+ *   one the resource just refused.
  * - Failures are core's typed errors (`CredentialError`, `ThrottledError`, `AbortError`, …);
  *   the Azure SDK bearer-token policy rethrows them to the caller unchanged.
  * - Proof-of-possession tokens are not issued by the client credentials grant; a
@@ -118,6 +121,9 @@ export function toTokenCredential(client: DaemonClient, options: TokenCredential
     const tenantId = resolveTenant(getTokenOptions.tenantId);
     if (tenantId !== undefined) request.tenantId = tenantId;
     if (getTokenOptions.claims !== undefined) request.claims = getTokenOptions.claims;
+    // Core keeps CAE tokens apart (their own cache key): the simplest way for one client to
+    // serve both kinds of caller, as @azure/identity keeps a CAE MSAL app beside the plain one.
+    if (getTokenOptions.enableCae === true) request.enableCae = true;
     const abort = toAbortSignal(getTokenOptions.abortSignal);
     if (abort.signal !== undefined) request.signal = abort.signal;
     try {

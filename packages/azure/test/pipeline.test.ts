@@ -135,6 +135,29 @@ describe("bearerTokenAuthenticationPolicy with the bridge", () => {
     expect(emulator.tokenRequestCount()).toBe(2);
   });
 
+  it("asks for CAE as the policy does: cp1 is sent, and CAE and plain tokens are never served for each other", async () => {
+    const pipeline = pipelineFor(ids.daemonClientSecret);
+    const client = clients[0]!;
+    const capabilitiesOf = (authorization: string | undefined): unknown =>
+      (JSON.parse(Buffer.from((authorization ?? "").split(".")[1] ?? "", "base64url").toString("utf8")) as { xms_cc?: unknown }).xms_cc;
+    expect(await get(pipeline, "/secrets/a")).toBe(200);
+    // The policy's getToken had enableCae: the emulator issued a CAE token, as Entra does for cp1.
+    expect(capabilitiesOf(seen[0]?.authorization)).toEqual(["cp1"]);
+    const credential = toTokenCredential(client);
+    const plain = await credential.getToken(ids.apiScope);
+    expect(capabilitiesOf(`Bearer ${plain?.token ?? ""}`)).toBeUndefined();
+    expect(emulator.tokenRequestCount()).toBe(2);
+    // Each kind comes from its own cache entry from now on.
+    expect((await credential.getToken(ids.apiScope, { enableCae: true }))?.token).toBe(seen[0]?.authorization?.slice("Bearer ".length));
+    expect((await credential.getToken(ids.apiScope))?.token).toBe(plain?.token);
+    expect(emulator.tokenRequestCount()).toBe(2);
+    // A claims challenge gets a fresh CAE token with the challenge merged.
+    const challenged = await credential.getToken(ids.apiScope, { enableCae: true, claims: claimsChallenge });
+    expect(emulator.tokenRequestCount()).toBe(3);
+    expect(challenged?.token).not.toBe(seen[0]?.authorization?.slice("Bearer ".length));
+    expect(capabilitiesOf(`Bearer ${challenged?.token ?? ""}`)).toEqual(["cp1"]);
+  });
+
   it("rejects with core's typed error when the client cannot get a token", async () => {
     const pipeline = pipelineFor("not-the-secret");
     const error: unknown = await get(pipeline, "/secrets/a").catch((e: unknown) => e);

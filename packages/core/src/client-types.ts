@@ -177,6 +177,23 @@ export interface AcquireTokenRequest {
   signal?: AbortSignal;
   /** Sent as `client-request-id` on a token request. @default a random UUID */
   correlationId?: string;
+  /**
+   * Ask the server to echo `client-request-id` in its answer (`return-client-request-id:
+   * true`) on the token request this call makes, as the client-level option does for every
+   * request. A call answered from the cache, or joining a request already under way for
+   * the same token, sends nothing.
+   * @default the client's `returnClientRequestId`
+   */
+  returnClientRequestId?: boolean;
+  /**
+   * Continuous access evaluation for this request, as `@azure/identity`'s `enableCae`: the
+   * client capability `cp1` is sent (added to the client's `clientCapabilities`) and the
+   * token is cached apart from tokens requested without it, so neither is served for the
+   * other. Resources then answer a revoked token with a claims challenge (pass its
+   * `claims`).
+   * @default false: the client's `clientCapabilities` alone
+   */
+  enableCae?: boolean;
 }
 
 /** An access token and what is known about it. */
@@ -197,6 +214,14 @@ export interface AccessTokenResult {
   readonly source: TokenSource;
   /** The `client-request-id` of the token request that produced this token. */
   readonly correlationId: string;
+  /**
+   * The token endpoint that answered this call's token request (without its query): with
+   * `azureRegion`, the regional host or, after a regional failure, the global one.
+   * `undefined` when the call made no token request (`source` `"cache"` or
+   * `"shared-cache"`), as MSAL.NET's `AuthenticationResultMetadata.TokenEndpoint` is null
+   * for a cached token.
+   */
+  readonly tokenEndpoint?: string | undefined;
 }
 
 /** A confidential client for the client credentials grant. */

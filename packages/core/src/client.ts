@@ -3,6 +3,7 @@ import type { TelemetryHooks } from "./environment.js";
 import { InvalidRequestError } from "./errors.js";
 import { redacted } from "./redacted.js";
 import { TokenAcquirer } from "./acquisition/token-acquirer.js";
+import type { TokenFetcher } from "./acquisition/token-fetcher.js";
 import { resolveClientSettings, type ClientSettings } from "./client/settings.js";
 import { ClientCredentialsFetcher } from "./client-credentials/token-request.js";
 import { requestTenant, type Authority } from "./lib/authority.js";
@@ -42,6 +43,10 @@ class ConfidentialClient implements DaemonClient {
   private readonly authority: Authority;
   private readonly telemetry: TelemetryHooks | undefined;
   private readonly acquirer: TokenAcquirer;
+  /** `enableCae` requests of a client that does not declare "cp1": tokens of their own, made on first use. */
+  private caeAcquirer: TokenAcquirer | undefined;
+  private disposed = false;
+  private readonly declaresCae: boolean;
   private readonly normalizeScopes: (scopes: readonly string[]) => readonly string[];
 
   constructor(private readonly settings: ClientSettings) {
@@ -49,6 +54,7 @@ class ConfidentialClient implements DaemonClient {
     this.authority = settings.authority;
     this.tenantId = settings.authority.kind === "entra" ? settings.authority.defaultTenant : undefined;
     this.clientCapabilities = settings.clientCapabilities;
+    this.declaresCae = settings.clientCapabilities.includes("cp1");
     this.telemetry = settings.telemetry;
     this.acquirer = new TokenAcquirer(new ClientCredentialsFetcher(settings, this.guardedTelemetry()), settings);
     this.normalizeScopes = this.authority.kind === "entra" ? normalizeEntraScopes : normalizeGenericScopes;
@@ -65,16 +71,48 @@ class ConfidentialClient implements DaemonClient {
 
   clearCache(): void {
     this.acquirer.clear();
+    this.caeAcquirer?.clear();
   }
 
-  dispose(): Promise<void> {
-    return this.acquirer.dispose();
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await Promise.all([this.acquirer.dispose(), this.caeAcquirer?.dispose()]);
+  }
+
+  /** The acquirer of a request: the client's own, or for `enableCae` one whose requests add "cp1". */
+  private acquirerFor(request: AcquireTokenRequest): TokenAcquirer {
+    const enableCae: unknown = request.enableCae;
+    if (enableCae !== undefined && typeof enableCae !== "boolean") throw new InvalidRequestError("'enableCae' must be true or false.");
+    // A client declaring cp1 is CAE already; after dispose its own acquirer answers, with its "disposed" error.
+    if (enableCae !== true || this.declaresCae || this.disposed) return this.acquirer;
+    return (this.caeAcquirer ??= this.createCaeAcquirer());
+  }
+
+  /**
+   * The same client with "cp1" added to its capabilities, as @azure/identity keeps a CAE
+   * MSAL app beside the plain one: a CAE token (long-lived, revocable by a claims
+   * challenge) is never served to a caller that cannot answer one, nor a plain token to a
+   * caller that asked for CAE. Its fetcher's authority names the capabilities, so the
+   * two never share a cache key, not even in a shared store.
+   */
+  private createCaeAcquirer(): TokenAcquirer {
+    const settings: ClientSettings = Object.freeze({ ...this.settings, clientCapabilities: [...this.clientCapabilities, "cp1"] });
+    const fetcher = new ClientCredentialsFetcher(settings, this.guardedTelemetry());
+    // The credentials are the client's: its own fetcher disposes them, once.
+    const borrowing: TokenFetcher = {
+      kind: fetcher.kind,
+      authority: fetcher.authority,
+      clientId: fetcher.clientId,
+      fetchToken: (target, context) => fetcher.fetchToken(target, context),
+    };
+    return new TokenAcquirer(borrowing, settings);
   }
 
   private async acquire(request: AcquireTokenRequest): Promise<AccessTokenResult> {
     if (request === null || typeof request !== "object") {
       throw new InvalidRequestError("acquireTokenForClient needs a request: { scopes: ['<resource>/.default'] }.");
     }
+    const acquirer = this.acquirerFor(request);
     const requested = request.scopes;
     const tenantId: unknown = request.tenantId;
     if (
@@ -90,12 +128,12 @@ class ConfidentialClient implements DaemonClient {
     ) {
       // Hot path: the raw tenant and scope are looked up as they are (a tenant in another
       // case misses here and hits below, once normalized); no key is built, nothing allocated.
-      const hit = this.acquirer.cached(tenantId ?? this.authority.defaultTenant, requested[0]);
+      const hit = acquirer.cached(tenantId ?? this.authority.defaultTenant, requested[0]);
       if (hit !== undefined) return hit;
     }
     const scopes = this.normalizeScopes(requested);
-    const target = this.acquirer.target(requestTenant(this.authority, request.tenantId), scopes);
-    return this.acquirer.acquire(target, request);
+    const target = acquirer.target(requestTenant(this.authority, request.tenantId), scopes);
+    return acquirer.acquire(target, request);
   }
 
   private async acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
@@ -115,7 +153,7 @@ class ConfidentialClient implements DaemonClient {
         telemetry.onAcquire?.({
           source: result.source,
           durationMs: performance.now() - started,
-          cacheKey: this.acquirer.cacheKey(result.tenantId, result.scopes),
+          cacheKey: this.acquirerFor(request).cacheKey(result.tenantId, result.scopes),
           expiresOn: result.expiresOn,
         }),
       );

@@ -14,6 +14,7 @@ import { InvalidRequestError } from "./errors.js";
 import { checkTenant } from "./lib/validation.js";
 
 export { isGuid } from "./errors.js";
+export { globalOriginOfRegional } from "./lib/authority.js";
 export { redactEchoes } from "./redacted.js";
 export { MAX_RESPONSE_BYTES, readJsonObject, refuseRedirect } from "./lib/http.js";
 export { MAX_EXPIRES_IN_SECONDS, parseErrorResponse, parseTokenResponse, type TokenResponse } from "./lib/token-response.js";

@@ -7,6 +7,7 @@ import { demoEmulatorConfig, demoEmulatorIdentities as ids, startEmulator, type 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDaemonClient, type ClientCredential, type CredentialContext, type DaemonClientOptions, type HttpTransport } from "../src/index.js";
 import { testSecret } from "./support/credentials.js";
+import { mapStore } from "./support/map-store.js";
 
 const SCOPE = `${ids.apiIdentifierUri}/.default`;
 
@@ -132,6 +133,19 @@ describe("token requests beside msal-node's", () => {
     expect(ours[0]?.headers["client-request-id"]).toBe("corr-1");
   });
 
+  it("asks for the echo per request too; a cache hit sends nothing and names no endpoint", async () => {
+    const plain = client();
+    const asked = await plain.acquireTokenForClient({ scopes: [SCOPE], correlationId: "corr-2", returnClientRequestId: true });
+    const hit = await plain.acquireTokenForClient({ scopes: [SCOPE], returnClientRequestId: true });
+    await plain.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true });
+    expect(ours.map((request) => request.headers["return-client-request-id"])).toEqual(["true", undefined]);
+    expect(asked.tokenEndpoint).toBe(emulator.tokenEndpoint(ids.tenantId));
+    expect([hit.source, hit.tokenEndpoint]).toEqual(["cache", undefined]);
+    await expect(plain.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true, returnClientRequestId: "yes" as never })).rejects.toThrow(
+      /'returnClientRequestId' must be true or false/,
+    );
+  });
+
   it("client capabilities: the same access_token.xms_cc as msal-node, merged into a claims challenge", async () => {
     const challenge = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}';
     const mine = client({ clientCapabilities: ["cp1"] });
@@ -164,6 +178,28 @@ describe("token requests beside msal-node's", () => {
     expect(challenged.source).toBe("network");
     expect(challenged.accessToken).not.toBe(first.accessToken);
     expect(ours).toHaveLength(2);
+  });
+
+  it("enableCae per request sends cp1 as msal-node's clientCapabilities do; CAE and plain tokens never share a key, not even in a shared store", async () => {
+    const store = mapStore();
+    const plain = client({ cache: store });
+    const capable = client({ cache: store, clientCapabilities: ["cp1"] });
+    await msal({ clientCapabilities: ["cp1"] }).acquireTokenByClientCredential({ scopes: [SCOPE] });
+    const cae = await plain.acquireTokenForClient({ scopes: [SCOPE], enableCae: true });
+    const bare = await plain.acquireTokenForClient({ scopes: [SCOPE] });
+    const claimsOf = (request: WireRequest | undefined) => JSON.parse(request?.form.get("claims") ?? "null") as { access_token: unknown } | null;
+    expect(claimsOf(ours[0])?.access_token).toEqual(claimsOf(theirs[0])?.access_token);
+    expect(claimsOf(ours[1])).toBeNull();
+    expect(bare.accessToken).not.toBe(cae.accessToken);
+    // Hits from each kind's own entry; a client declaring cp1 shares the CAE entry, not the plain one.
+    expect((await plain.acquireTokenForClient({ scopes: [SCOPE], enableCae: true })).accessToken).toBe(cae.accessToken);
+    expect((await capable.acquireTokenForClient({ scopes: [SCOPE] })).accessToken).toBe(cae.accessToken);
+    expect((await capable.acquireTokenForClient({ scopes: [SCOPE], enableCae: true })).accessToken).toBe(cae.accessToken);
+    expect(ours).toHaveLength(2);
+    expect(store.data.size).toBe(2);
+    await expect(plain.acquireTokenForClient({ scopes: [SCOPE], enableCae: "yes" as never })).rejects.toThrow(/'enableCae' must be true or false/);
+    await plain.dispose();
+    await expect(plain.acquireTokenForClient({ scopes: [SCOPE], enableCae: true, forceRefresh: true })).rejects.toThrow(/disposed/);
   });
 
   it("extra query and body parameters reach the server; none can replace the client's own", async () => {

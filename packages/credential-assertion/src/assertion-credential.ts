@@ -15,8 +15,27 @@ import {
 } from "@daemon-auth/core";
 import { jwtExpiry } from "./lib/jwt.js";
 
-/** Where an assertion comes from: returns the signed assertion (a JWT), e.g. a workload identity token. */
-export type AssertionSource = () => string | Promise<string>;
+/**
+ * What an {@link AssertionSource} is asked for, as MSAL's `clientAssertion` callback is
+ * (`clientId`, `tokenEndpoint`), plus the tenant and the claims challenge: one callback can
+ * serve several tenants or token endpoints.
+ */
+export interface AssertionContext {
+  /** The client id the assertion is for (its `iss` and `sub` when the callback signs one). */
+  readonly clientId: string;
+  /** The token endpoint the assertion is sent to (its `aud` when the callback signs one). */
+  readonly tokenEndpoint: string;
+  /** The tenant of an Entra token request; `undefined` for a generic issuer. */
+  readonly tenantId: string | undefined;
+  /** The resource's claims challenge (JSON) when the token request answers one. */
+  readonly claims: string | undefined;
+}
+
+/**
+ * Where an assertion comes from: returns the signed assertion (a JWT), e.g. a workload
+ * identity token. It may ignore its context; what it returns is kept per token endpoint.
+ */
+export type AssertionSource = (context: AssertionContext) => string | Promise<string>;
 
 /** Options of {@link assertionCredential}. */
 export interface AssertionCredentialOptions {
@@ -62,9 +81,10 @@ export const DEFAULT_ASSERTION_MAX_AGE_MS = 300_000;
 const EXPIRY_MARGIN_MS = 60_000;
 
 /**
- * A credential that sends the assertion `source` returns. The result is kept for
- * `maxAgeMs` (and never past shortly before a JWT's `exp`) and dropped on `reload()`;
- * concurrent first uses call `source` once.
+ * A credential that sends the assertion `source` returns. The result is kept per token
+ * endpoint (an assertion's audience; another tenant has another endpoint) for `maxAgeMs`
+ * (and never past shortly before a JWT's `exp`) and dropped on `reload()`; concurrent first
+ * uses for one endpoint call `source` once.
  *
  * @example
  * const credential = assertionCredential(async () => (await fetchGithubOidcToken("api://AzureADTokenExchange")));
@@ -77,10 +97,10 @@ export function assertionCredential(source: AssertionSource, options: AssertionC
   if (typeof source !== "function") {
     throw new ConfigurationError("assertionCredential needs a function that returns the signed assertion (a JWT).");
   }
-  const load = async (): Promise<string> => {
+  const load = async ({ clientId, tokenEndpoint, tenantId, claims }: CredentialContext): Promise<string> => {
     let value: unknown;
     try {
-      value = await source();
+      value = await source(Object.freeze({ clientId, tokenEndpoint, tenantId, claims }));
     } catch (error) {
       if (error instanceof DaemonAuthError) throw error;
       throw new CredentialError("The assertion callback failed: check the identity provider that issues the federated token.", {
@@ -92,19 +112,21 @@ export function assertionCredential(source: AssertionSource, options: AssertionC
     }
     return value.trim();
   };
-  return createAssertionCredential(load, "assertion (callback)", options);
+  return createAssertionCredential(load, "assertion (callback)", options, (context) => context.tokenEndpoint);
 }
 
 /**
- * The credential both factories share: keeps what `load` returns until `maxAgeMs` or
- * shortly before its `exp`, with one load at a time.
+ * The credential both factories share: keeps what `load` returns, per `keyOf` of the
+ * request (one key for all: a token file's content does not depend on the request), until
+ * `maxAgeMs` or shortly before its `exp`, with one load per key at a time.
  *
  * @internal
  */
 export function createAssertionCredential(
-  load: () => Promise<string>,
+  load: (context: CredentialContext) => Promise<string>,
   description: string,
   options: AssertionCredentialOptions,
+  keyOf: (context: CredentialContext) => string = () => "",
 ): AssertionCredential {
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_ASSERTION_MAX_AGE_MS;
   if (typeof maxAgeMs !== "number" || Number.isNaN(maxAgeMs) || maxAgeMs < 0) {
@@ -112,23 +134,30 @@ export function createAssertionCredential(
   }
   const clock = options.clock ?? systemClock;
 
-  let kept: { value: string; refreshAt: number } | undefined;
-  let inflight: Promise<string> | undefined;
+  const kept = new Map<string, { value: string; refreshAt: number }>();
+  const inflight = new Map<string, Promise<string>>();
   // Bumped by reload(): a load that started before it must not put its (old) result back.
   let generation = 0;
 
-  const current = (): Promise<string> => {
+  const current = (context: CredentialContext): Promise<string> => {
+    const key = keyOf(context);
     const now = clock.now();
-    if (kept && now < kept.refreshAt) return Promise.resolve(kept.value);
-    if (inflight) return inflight;
+    const held = kept.get(key);
+    if (held && now < held.refreshAt) return Promise.resolve(held.value);
+    const pending = inflight.get(key);
+    if (pending) return pending;
     const started = generation;
-    const loading = load().then((value) => {
-      if (started === generation) kept = { value, refreshAt: refreshTime(value, clock.now(), maxAgeMs) };
+    const loading = load(context).then((value) => {
+      if (started === generation) {
+        // Only live entries stay: one per endpoint in use, not one per endpoint ever seen.
+        for (const [other, entry] of kept) if (entry.refreshAt <= now) kept.delete(other);
+        kept.set(key, { value, refreshAt: refreshTime(value, clock.now(), maxAgeMs) });
+      }
       return value;
     });
-    inflight = loading;
+    inflight.set(key, loading);
     const clear = () => {
-      if (inflight === loading) inflight = undefined;
+      if (inflight.get(key) === loading) inflight.delete(key);
     };
     void loading.then(clear, clear);
     return loading;
@@ -139,18 +168,18 @@ export function createAssertionCredential(
     description,
     async getAuthentication(context) {
       throwIfAborted(context.signal, "Reading the client assertion");
-      const clientAssertion = await raceAbort(current(), context.signal, "Reading the client assertion");
+      const clientAssertion = await raceAbort(current(context), context.signal, "Reading the client assertion");
       return { clientAssertion, clientAssertionType: JWT_BEARER_ASSERTION_TYPE };
     },
     async reload() {
       generation += 1;
-      kept = undefined;
-      inflight = undefined;
+      kept.clear();
+      inflight.clear();
     },
     async dispose() {
       generation += 1;
-      kept = undefined;
-      inflight = undefined;
+      kept.clear();
+      inflight.clear();
     },
   };
   return redacted(credential, description);

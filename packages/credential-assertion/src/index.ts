@@ -1,6 +1,7 @@
 export {
   assertionCredential,
   DEFAULT_ASSERTION_MAX_AGE_MS,
+  type AssertionContext,
   type AssertionCredential,
   type AssertionCredentialOptions,
   type AssertionSource,

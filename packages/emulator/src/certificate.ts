@@ -27,6 +27,12 @@ export interface SelfSignedCertificateOptions {
    * @default 2048
    */
   modulusLength?: number;
+  /**
+   * Make it a CA certificate (basicConstraints CA:TRUE) that {@link issueCertificate} can
+   * sign with: the issuer of a subject name + issuer (SN+I) trust.
+   * @default false
+   */
+  ca?: boolean;
 }
 
 /**
@@ -85,19 +91,41 @@ export function certificateThumbprints(certificate: X509Certificate): Certificat
 export async function createSelfSignedCertificate(
   options: SelfSignedCertificateOptions = {},
 ): Promise<GeneratedCertificate> {
+  return generateCertificate(options, undefined);
+}
+
+/**
+ * Creates an RSA key and a certificate for it signed by `issuer` (a certificate from
+ * `createSelfSignedCertificate({ ca: true })`): the renewable client certificates of a
+ * subject name + issuer trust (`trustCertificateSubject`), sent with their chain (`x5c`).
+ *
+ * @example
+ * ```ts
+ * const ca = await createSelfSignedCertificate({ subject: "Contoso Issuing CA", ca: true });
+ * emulator.trustCertificateSubject(clientId, { subjectName: "CN=orders-daemon", issuerPem: ca.certificatePem });
+ * const leaf = await issueCertificate(ca, { subject: "orders-daemon" });
+ * ```
+ */
+export async function issueCertificate(issuer: GeneratedCertificate, options: SelfSignedCertificateOptions = {}): Promise<GeneratedCertificate> {
+  return generateCertificate(options, issuer);
+}
+
+async function generateCertificate(options: SelfSignedCertificateOptions, issuer: GeneratedCertificate | undefined): Promise<GeneratedCertificate> {
   const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + 365 * 24 * 3600_000);
   if (!(notAfter.getTime() > notBefore.getTime())) {
     throw new RangeError("createSelfSignedCertificate: notAfter must be later than notBefore.");
   }
   const { publicKey, privateKey } = await generateRsaKeyPair("rsa", { modulusLength: options.modulusLength ?? 2048 });
+  const issuerCertificate = issuer === undefined ? undefined : new X509Certificate(issuer.certificatePem);
   const raw = buildCertificate({
     subject: options.subject ?? "daemon-auth test client",
     publicKey,
-    signingKey: privateKey,
+    signingKey: issuer?.privateKey ?? privateKey,
     notBefore,
     notAfter,
-    extendedKeyUsage: ["clientAuth"],
+    ...(issuerCertificate === undefined ? {} : { issuer: /^CN=(.*)$/m.exec(issuerCertificate.subject)?.[1] ?? "", issuerPublicKey: issuerCertificate.publicKey }),
+    ...(options.ca === true ? { isCa: true } : { extendedKeyUsage: ["clientAuth"] as const }),
   });
   const certificatePem = toPem("CERTIFICATE", raw);
   const prints = certificateThumbprints(new X509Certificate(raw));

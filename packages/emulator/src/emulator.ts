@@ -4,7 +4,7 @@ import { X509Certificate } from "node:crypto";
 import { certificateThumbprints } from "./certificate.js";
 import { validateEmulatorConfigShape } from "./config/load.js";
 import { withManagedIdentityPrincipals } from "./config/managed-identities.js";
-import type { ApplicationConfig, CertificateConfig, FederatedCredentialConfig, GrantConfig, SecretConfig, TenantConfig } from "./config/types.js";
+import type { ApplicationConfig, CertificateConfig, FederatedCredentialConfig, GrantConfig, SecretConfig, TenantConfig, TrustedCertificateSubjectConfig } from "./config/types.js";
 import { resolveOptions, type EmulatorOptions } from "./emulator-options.js";
 import { Directory } from "./lib/directory.js";
 import { EXTERNAL_SEGMENT, externalJwks, signExternalToken, type ExternalTokenOptions } from "./lib/external-issuer.js";
@@ -58,6 +58,12 @@ export interface Emulator {
   removeSecret(clientId: string, value: string): void;
   /** Uploads a certificate credential to an app. */
   addCertificate(clientId: string, certificate: CertificateConfig): void;
+  /**
+   * Trusts a subject name and issuing CA for an app (SN+I, Entra's `trustedCertificateSubjects`):
+   * any certificate with that subject issued by that CA is then accepted when the assertion
+   * carries its chain in `x5c`, and refused without it (AADSTS700027).
+   */
+  trustCertificateSubject(clientId: string, trust: TrustedCertificateSubjectConfig): void;
   /** Removes a certificate by PEM or thumbprint (SHA-1/SHA-256, hex or base64url). */
   removeCertificate(clientId: string, thumbprintOrPem: string): void;
   /** Admin consent: grants app roles of a resource to a client in a tenant (adds to earlier grants). */
@@ -198,6 +204,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addSecret: (clientId, secret) => directory.addSecret(clientId, secret),
     removeSecret: (clientId, value) => directory.removeSecret(clientId, value),
     addCertificate: (clientId, certificate) => directory.addCertificate(clientId, certificate),
+    trustCertificateSubject: (clientId, trust) => directory.trustCertificateSubject(clientId, trust),
     removeCertificate: (clientId, thumbprintOrPem) => directory.removeCertificate(clientId, thumbprintOrPem),
     addFederatedCredential: (clientId, credential) => directory.addFederatedCredential(clientId, credential),
     removeFederatedCredential: (clientId, nameOrSubject) => directory.removeFederatedCredential(clientId, nameOrSubject),

@@ -25,9 +25,10 @@ export type {
   RequiredResourceAccessConfig,
   SecretConfig,
   TenantConfig,
+  TrustedCertificateSubjectConfig,
 } from "./config/types.js";
 export { demoEmulatorConfig, demoEmulatorIdentities } from "./demo-config.js";
-export { certificateThumbprints, createSelfSignedCertificate } from "./certificate.js";
+export { certificateThumbprints, createSelfSignedCertificate, issueCertificate } from "./certificate.js";
 export type { CertificateThumbprints, GeneratedCertificate, SelfSignedCertificateOptions } from "./certificate.js";
 export { AADSTS_CODES } from "./aadsts.js";
 export type { CodeInfo, EntraErrorBody } from "./aadsts.js";

@@ -1,5 +1,5 @@
 import { normalizeEntraScopes, ServerError, type HttpTransport } from "@daemon-auth/core";
-import { fetchMetadataDocument, isGuid, parseErrorResponse, type MetadataDocument } from "@daemon-auth/core/protocol";
+import { fetchMetadataDocument, globalOriginOfRegional, isGuid, parseErrorResponse, type MetadataDocument } from "@daemon-auth/core/protocol";
 import type { CertificateCredential } from "@daemon-auth/credential-certificate";
 import { parseCommand } from "../lib/args.js";
 import { openClient, type CliClient } from "../lib/client.js";
@@ -151,9 +151,12 @@ async function checkTenant(configuration: CliConfiguration, transport: HttpTrans
   }
   const issuer = body["issuer"];
   const tokenEndpoint = typeof body["token_endpoint"] === "string" ? body["token_endpoint"] : undefined;
-  const match = typeof issuer === "string" ? new RegExp(`^${escapeRegExp(host)}/([^/]+)/v2\\.0$`, "i").exec(issuer) : null;
+  // A regional host (ESTS-R) issues the global host's tokens: either host may be the issuer's.
+  const issuerHost = globalOriginOfRegional(host) ?? host;
+  const hosts = issuerHost === host ? escapeRegExp(host) : `${escapeRegExp(host)}|${escapeRegExp(issuerHost)}`;
+  const match = typeof issuer === "string" ? new RegExp(`^(?:${hosts})/([^/]+)/v2\\.0$`, "i").exec(issuer) : null;
   const issuedTenant = match?.[1];
-  const wanted = `${host}/${isGuid(tenantId) ? tenantId : "<tenant id>"}/v2.0`;
+  const wanted = `${issuerHost}/${isGuid(tenantId) ? tenantId : "<tenant id>"}/v2.0`;
   if (issuedTenant === undefined || !isGuid(issuedTenant) || (isGuid(tenantId) && issuedTenant.toLowerCase() !== tenantId.toLowerCase())) {
     return {
       result: fail(

@@ -1,5 +1,5 @@
 // Flags and AZURE_* variables → one client configuration, shared by `token` and `doctor`.
-import { CLOUD_AUTHORITY_HOSTS } from "@daemon-auth/core";
+import { CLOUD_AUTHORITY_HOSTS, type DaemonClientOptions } from "@daemon-auth/core";
 import {
   configurationFromEnvironment,
   ENVIRONMENT_VARIABLES as VARIABLES,
@@ -19,6 +19,7 @@ export const CONFIGURATION_OPTIONS = {
   "send-x5c": { type: "boolean" },
   "assertion-file": { type: "string" },
   authority: { type: "string" },
+  "known-authority": { type: "string", multiple: true },
 } as const;
 
 /** Help text of {@link CONFIGURATION_OPTIONS}, shared by the commands that take them. */
@@ -33,6 +34,8 @@ export const CONFIGURATION_HELP = `Configuration (each flag overrides its variab
   --authority <url>          sign-in host, or host and tenant as MSAL    AZURE_AUTHORITY_HOST
                              takes it (https://login.microsoftonline.com/<tenant>)
                              [default: ${CLOUD_AUTHORITY_HOSTS.public}]
+  --known-authority <host>   trust this sign-in host (not a Microsoft cloud); repeatable,
+                             as MSAL's knownAuthorities: --known-authority login.contoso.com
   A credential flag replaces the credential the variables select. Prefer the variables
   or "-" for secrets: a secret given as a flag shows in \`ps\` and in shell history.
 `;
@@ -47,11 +50,12 @@ export interface ConfigurationFlags {
   readonly "send-x5c"?: boolean | undefined;
   readonly "assertion-file"?: string | undefined;
   readonly authority?: string | undefined;
+  readonly "known-authority"?: string[] | undefined;
 }
 
 /** A resolved configuration: options for `createDaemonClient` and a printable summary. */
 export interface CliConfiguration {
-  readonly clientOptions: EnvironmentClientOptions;
+  readonly clientOptions: EnvironmentClientOptions & Pick<DaemonClientOptions, "knownAuthorities">;
   readonly credentialKind: EnvironmentCredentialKind;
   /** The sign-in host in use, without a trailing slash. */
   readonly authorityHost: string;
@@ -134,6 +138,8 @@ export async function resolveConfiguration(flags: ConfigurationFlags, io: CliIo)
   if (missing.length > 0) throw new UsageError(`missing ${missing.join("; ")}`);
 
   const config = configurationFromEnvironment(variables);
+  // Checked with the client's other options: core names the option and the fix.
+  const knownAuthorities = flags["known-authority"] ?? [];
   const from = (variable: string): string => origin.get(variable) ?? variable;
   const authorityHost = (config.clientOptions.authorityHost ?? CLOUD_AUTHORITY_HOSTS.public).replace(/\/+$/, "");
   const credential = {
@@ -144,7 +150,8 @@ export async function resolveConfiguration(flags: ConfigurationFlags, io: CliIo)
   const description =
     `tenant ${config.clientOptions.tenantId} (${from(VARIABLES.tenantId)}), ` +
     `client ${config.clientOptions.clientId} (${from(VARIABLES.clientId)}), ${credential}, ` +
-    `authority host ${authorityHost}${config.clientOptions.authorityHost === undefined ? " (default)" : ` (${from(VARIABLES.authorityHost)})`}`;
+    `authority host ${authorityHost}${config.clientOptions.authorityHost === undefined ? " (default)" : ` (${from(VARIABLES.authorityHost)})`}` +
+    (knownAuthorities.length === 0 ? "" : `, known authorities ${knownAuthorities.join(", ")} (--known-authority)`);
   const authorityForm: AuthorityForm =
     authority !== undefined
       ? authority.tenant === undefined
@@ -153,7 +160,8 @@ export async function resolveConfiguration(flags: ConfigurationFlags, io: CliIo)
       : config.clientOptions.authorityHost === undefined
         ? "default"
         : "environment";
-  return { clientOptions: config.clientOptions, credentialKind: config.credentialKind, authorityHost, authorityForm, description };
+  const clientOptions = knownAuthorities.length === 0 ? config.clientOptions : { ...config.clientOptions, knownAuthorities };
+  return { clientOptions, credentialKind: config.credentialKind, authorityHost, authorityForm, description };
 }
 
 /** A secret flag's value: "-" reads stdin; a literal value works but earns a warning. */

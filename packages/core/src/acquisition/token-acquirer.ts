@@ -24,12 +24,15 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal | undefined;
   /** @default a random UUID */
   readonly correlationId?: string | undefined;
+  /** Ask the server to echo the correlation id; passed to the fetcher, not part of the flight. @default false */
+  readonly returnClientRequestId?: boolean | undefined;
 }
 
 interface FlightMode {
   readonly bypassRead: boolean;
   readonly claims: string | undefined;
   readonly correlationId: string;
+  readonly returnClientRequestId: boolean;
 }
 
 /**
@@ -145,7 +148,7 @@ export class TokenAcquirer {
     if (this.flights.has(key) || this.lifetime.signal.aborted || this.gates.refreshPaused(key, this.settings.clock.now())) return;
     const target: TokenTarget = { key, tenantId: cached.tenantId, scopes: cached.scopes, scopeKey: cached.scopeKey };
     const correlationId = crypto.randomUUID();
-    const flight = this.flights.run(target.key, () => this.acquireShared(target, { bypassRead: false, claims: undefined, correlationId }));
+    const flight = this.flights.run(target.key, () => this.acquireShared(target, { bypassRead: false, claims: undefined, correlationId, returnClientRequestId: false }));
     if (this.settings.telemetry?.onBackgroundRefresh !== undefined) this.reportBackgroundRefresh(flight, cached);
     flight.catch((error: unknown) => {
       this.settings.logger?.warn?.("daemon-auth: background token refresh failed; the cached token is still served", {
@@ -203,10 +206,10 @@ export class TokenAcquirer {
       this.gates.checkFleet(target.key, now);
       let result: AccessTokenResult;
       if (shared?.canLock === true) {
-        result = await this.fetchUnderLock(shared, target, mode.correlationId, stale);
+        result = await this.fetchUnderLock(shared, target, mode, stale);
       } else {
         if (this.shared !== undefined) await this.checkFleetMarker(this.shared, target);
-        result = await this.fetchAndStore(target, mode.claims, mode.correlationId);
+        result = await this.fetchAndStore(target, mode);
       }
       this.gates.refreshSucceeded(target.key);
       return result;
@@ -239,7 +242,7 @@ export class TokenAcquirer {
     return toResult(token, "shared-cache");
   }
 
-  private fetchUnderLock(shared: SharedStore, target: TokenTarget, correlationId: string, stale: CachedToken | undefined): Promise<AccessTokenResult> {
+  private fetchUnderLock(shared: SharedStore, target: TokenTarget, mode: FlightMode, stale: CachedToken | undefined): Promise<AccessTokenResult> {
     // The lock lives as long as one fetch may take, all attempts and backoff included.
     const { requestTimeoutMs, retry } = this.settings;
     const ttlMs = requestTimeoutMs * retry.maxAttempts + retry.maxDelayMs;
@@ -247,7 +250,7 @@ export class TokenAcquirer {
       // Read while waiting and once the lock is ours: the holder writes its failure marker
       // before it releases the lock, so the waiters back off with it instead of retrying.
       readFresh: async () => (await this.readShared(shared, target, stale)) ?? (await this.checkFleetMarker(shared, target)),
-      fetch: () => this.fetchAndStore(target, undefined, correlationId),
+      fetch: () => this.fetchAndStore(target, { ...mode, claims: undefined }),
     });
   }
 
@@ -277,14 +280,16 @@ export class TokenAcquirer {
     await shared.setFailure(target, failure);
   }
 
-  private async fetchAndStore(target: TokenTarget, claims: string | undefined, correlationId: string): Promise<AccessTokenResult> {
-    const token = await this.fetchToken(target, claims, correlationId);
+  private async fetchAndStore(target: TokenTarget, mode: FlightMode): Promise<AccessTokenResult> {
+    const { token, tokenEndpoint } = await this.fetchToken(target, mode);
     this.index.set(token);
     if (this.shared !== undefined) await this.shared.set(target, token);
-    return toResult(token, "network");
+    // Only this answer names the endpoint: the cached token's own result (a hit) stays as built, shared by every hit.
+    return toResult(token, "network", tokenEndpoint);
   }
 
-  private async fetchToken(target: TokenTarget, claims: string | undefined, correlationId: string): Promise<CachedToken> {
+  private async fetchToken(target: TokenTarget, mode: FlightMode): Promise<{ token: CachedToken; tokenEndpoint: string | undefined }> {
+    const { claims, correlationId, returnClientRequestId } = mode;
     this.gates.checkNetwork(target.key);
     const { clock } = this.settings;
     const calledAt = clock.now();
@@ -296,6 +301,7 @@ export class TokenAcquirer {
         signal: this.lifetime.signal,
         clock,
         pauseUntil: (until) => this.gates.pause(target.key, until),
+        returnClientRequestId,
       });
     } catch (error) {
       this.gates.recordFailure(target.key, error);
@@ -304,7 +310,8 @@ export class TokenAcquirer {
     }
     checkFetched(fetched, this.fetcher.kind);
     const response = { accessToken: fetched.accessToken, tokenType: fetched.tokenType, expiresIn: fetched.expiresIn, refreshIn: fetched.refreshIn };
-    return createCachedToken(response, fetched.sentAt ?? calledAt, this.settings.lifetime, target.scopes, target.tenantId, correlationId);
+    const token = createCachedToken(response, fetched.sentAt ?? calledAt, this.settings.lifetime, target.scopes, target.tenantId, correlationId);
+    return { token, tokenEndpoint: typeof fetched.tokenEndpoint === "string" ? fetched.tokenEndpoint : undefined };
   }
 }
 
@@ -323,7 +330,11 @@ function flightMode(options: AcquireOptions): FlightMode {
   const claims = options.claims === undefined ? undefined : checkClaims(options.claims);
   checkSignal(options.signal);
   const correlationId = options.correlationId === undefined ? crypto.randomUUID() : checkCorrelationId(options.correlationId);
-  return { bypassRead: options.forceRefresh === true || claims !== undefined, claims, correlationId };
+  const returnClientRequestId: unknown = options.returnClientRequestId;
+  if (returnClientRequestId !== undefined && typeof returnClientRequestId !== "boolean") {
+    throw new InvalidRequestError("'returnClientRequestId' must be true or false.");
+  }
+  return { bypassRead: options.forceRefresh === true || claims !== undefined, claims, correlationId, returnClientRequestId: returnClientRequestId === true };
 }
 
 function checkCorrelationId(correlationId: unknown): string {

@@ -63,6 +63,12 @@ export interface TokenFetchContext {
    * epoch on the injected clock): no request for this target is sent before then, by any caller.
    */
   readonly pauseUntil: (until: number) => void;
+  /**
+   * The caller asked the server to echo {@link correlationId} (`return-client-request-id`)
+   * on this request; a source without such a header ignores it.
+   * @default false
+   */
+  readonly returnClientRequestId?: boolean | undefined;
 }
 
 /**
@@ -88,4 +94,10 @@ export interface FetchedToken {
    * @default the clock time `fetchToken` was called
    */
   readonly sentAt?: number | undefined;
+  /**
+   * The endpoint that answered, without its query (for the client credentials grant the
+   * regional or the global token endpoint): reported as the result's `tokenEndpoint`.
+   * @default not reported
+   */
+  readonly tokenEndpoint?: string | undefined;
 }

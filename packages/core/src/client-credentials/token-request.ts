@@ -42,7 +42,10 @@ export class ClientCredentialsFetcher implements TokenFetcher {
     private readonly settings: ClientSettings,
     telemetry: TelemetryHooks | undefined,
   ) {
-    this.authority = settings.authorityId;
+    // Tokens requested with client capabilities (CAE) differ from those without: another key,
+    // also in a store shared with a client that declares other capabilities.
+    const capabilities = settings.clientCapabilities;
+    this.authority = capabilities.length === 0 ? settings.authorityId : `${settings.authorityId}|xms_cc=${[...capabilities].sort().join(",")}`;
     this.clientId = settings.clientId;
     this.endpoint = {
       transport: settings.transport,
@@ -87,7 +90,7 @@ export class ClientCredentialsFetcher implements TokenFetcher {
         const authentication = await this.authenticate(credential, tokenEndpoint, target.tenantId, context);
         const { response, sentAt } = await postTokenRequest(this.endpoint, {
           url: this.requestUrl(tokenEndpoint),
-          ...this.buildRequest(authentication, basicAuth, target.scopes, context.claims, context.correlationId),
+          ...this.buildRequest(authentication, basicAuth, target.scopes, context),
           correlationId: context.correlationId,
           signal: context.signal,
           onRetryAfter: context.pauseUntil,
@@ -100,7 +103,7 @@ export class ClientCredentialsFetcher implements TokenFetcher {
             description: credential.description,
           });
         }
-        return { ...response, sentAt };
+        return { ...response, sentAt, tokenEndpoint };
       } catch (error) {
         // Retrying makes sense only if something can change: a reloaded or another credential.
         const canRotate = credentials.length > 1 || credential.reload !== undefined;
@@ -161,8 +164,7 @@ export class ClientCredentialsFetcher implements TokenFetcher {
     authentication: ClientAuthentication,
     basicAuth: boolean,
     scopes: readonly string[],
-    claims: string | undefined,
-    correlationId: string,
+    { claims, correlationId, returnClientRequestId }: TokenFetchContext,
   ): { headers: Record<string, string>; body: string } {
     const headers: Record<string, string> = {
       "content-type": "application/x-www-form-urlencoded;charset=utf-8",
@@ -170,7 +172,7 @@ export class ClientCredentialsFetcher implements TokenFetcher {
       "client-request-id": correlationId,
       ...LIBRARY_HEADERS,
     };
-    if (this.settings.returnClientRequestId) headers["return-client-request-id"] = "true";
+    if (this.settings.returnClientRequestId || returnClientRequestId === true) headers["return-client-request-id"] = "true";
     // Extra parameters first: the client's own are set after them, and settings refused any clash.
     const form = new URLSearchParams();
     for (const [name, value] of this.settings.extraParameters) form.set(name, value);

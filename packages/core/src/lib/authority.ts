@@ -19,6 +19,30 @@ const TRUSTED_ORIGINS: ReadonlySet<string> = new Set([
   "https://login.windows.net",
 ]);
 
+/**
+ * The hosts whose `<region>.` subdomains are a cloud's regional hosts (ESTS-R), and the
+ * cloud's global origin: MSAL's rule, `<region>.login.microsoft.com` for the public cloud
+ * and `<region>.<host>` for the others.
+ */
+const REGIONAL_PARENT_HOSTS: ReadonlyMap<string, string> = new Map([
+  ["login.microsoft.com", CLOUD_AUTHORITY_HOSTS.public],
+  ["login.microsoftonline.us", CLOUD_AUTHORITY_HOSTS.usgov],
+  ["login.chinacloudapi.cn", CLOUD_AUTHORITY_HOSTS.china],
+]);
+
+/**
+ * The global origin of a Microsoft cloud's regional host (`https://westus2.login.microsoft.com`
+ * → `https://login.microsoftonline.com`), or `undefined` for any other URL. A regional
+ * host issues the global host's tokens: their issuer names the global origin.
+ */
+export function globalOriginOfRegional(url: string): string | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const { protocol, port, hostname } = new URL(url);
+  const dot = hostname.indexOf(".");
+  if (protocol !== "https:" || port !== "" || dot <= 0 || !/^[a-z0-9-]{1,40}$/.test(hostname.slice(0, dot))) return undefined;
+  return REGIONAL_PARENT_HOSTS.get(hostname.slice(dot + 1));
+}
+
 /** Where tokens come from: an Entra-shaped host (tenant in the path) or a generic issuer. */
 export type Authority = EntraAuthority | GenericAuthority;
 
@@ -96,7 +120,8 @@ function trusted(authority: EntraAuthority, options: DaemonClientOptions, option
     throw new ConfigurationError(`'validateAuthority' must be true or false, not '${printableValue(validate)}'.`);
   }
   const url = new URL(authority.base);
-  if (validate === false || TRUSTED_ORIGINS.has(url.origin) || isLoopbackHost(url.hostname) || known.has(url.host.toLowerCase())) {
+  const trustedOrigin = TRUSTED_ORIGINS.has(url.origin) || globalOriginOfRegional(url.origin) !== undefined;
+  if (validate === false || trustedOrigin || isLoopbackHost(url.hostname) || known.has(url.host.toLowerCase())) {
     return authority;
   }
   throw new ConfigurationError(

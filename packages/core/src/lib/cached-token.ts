@@ -90,7 +90,8 @@ function withResult(fields: TokenFields): CachedToken {
 }
 
 /** The caller's view of a cached token. */
-export function toResult(token: TokenFields, source: AccessTokenResult["source"]): AccessTokenResult {
+export function toResult(token: TokenFields, source: AccessTokenResult["source"], tokenEndpoint?: string): AccessTokenResult {
+  // `tokenEndpoint` is always a key (undefined but on a network answer): one object shape for every result.
   return Object.freeze({
     accessToken: token.accessToken,
     tokenType: token.tokenType,
@@ -100,6 +101,7 @@ export function toResult(token: TokenFields, source: AccessTokenResult["source"]
     tenantId: token.tenantId,
     source,
     correlationId: token.correlationId,
+    tokenEndpoint,
   });
 }
 

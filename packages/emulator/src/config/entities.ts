@@ -13,6 +13,7 @@ import {
   type GrantConfig,
   type SecretConfig,
   type TenantConfig,
+  type TrustedCertificateSubjectConfig,
 } from "./types.js";
 
 /** Validates one tenant. */
@@ -104,7 +105,7 @@ export function validateFederatedCredential(value: unknown, field = "federatedCr
 
 /** Validates one application (references to tenants are checked by the directory). */
 export function validateApplication(value: unknown, field = "application"): ApplicationConfig {
-  const raw = expectObject(value, field, ["clientId", "displayName", "homeTenant", "multiTenant", "secrets", "certificates", "identifierUris", "appRoles", "requiredResourceAccess", "redirectUris", "federatedCredentials"]);
+  const raw = expectObject(value, field, ["clientId", "displayName", "homeTenant", "multiTenant", "secrets", "certificates", "trustedCertificateSubjects", "identifierUris", "appRoles", "requiredResourceAccess", "redirectUris", "federatedCredentials"]);
   const clientId = expectString(raw.clientId, `${field}.clientId`, "the application (client) id");
   if (/\s/.test(clientId)) throw new EmulatorConfigError(`${field}.clientId`, "must not contain whitespace; use the application (client) id, usually a GUID.");
   const app: ApplicationConfig = {
@@ -124,6 +125,12 @@ export function validateApplication(value: unknown, field = "application"): Appl
     app.certificates = expectArray(raw.certificates, `${field}.certificates`).map((certificate, index) => ({
       pem: validateCertificate(certificate, `${field}.certificates[${index}]`).pem,
     }));
+  }
+  if (raw.trustedCertificateSubjects !== undefined) {
+    app.trustedCertificateSubjects = expectArray(raw.trustedCertificateSubjects, `${field}.trustedCertificateSubjects`).map((trust, index) => {
+      const { subjectName, issuerPem } = validateTrustedSubject(trust, `${field}.trustedCertificateSubjects[${index}]`);
+      return { subjectName, issuerPem };
+    });
   }
   if (raw.identifierUris !== undefined) {
     app.identifierUris = expectArray(raw.identifierUris, `${field}.identifierUris`).map((uri, index) => {
@@ -194,4 +201,22 @@ export function validateGrant(value: unknown, field = "grant"): GrantConfig {
       expectString(role, `${field}.roles[${index}]`, "an app role value of the resource"),
     ),
   };
+}
+
+/** Checks a {@link TrustedCertificateSubjectConfig}: a subject name and a CA certificate (public part). */
+export function validateTrustedSubject(value: unknown, field = "trustedCertificateSubject"): TrustedCertificateSubjectConfig & { commonName: string; issuer: X509Certificate } {
+  const raw = expectObject(value, field, ["subjectName", "issuerPem"]);
+  const subjectName = expectString(raw.subjectName, `${field}.subjectName`, 'the certificate subject, e.g. "CN=orders-daemon.contoso.com"');
+  const issuerPem = expectString(raw.issuerPem, `${field}.issuerPem`, "the issuing CA's certificate in PEM form");
+  if (/PRIVATE KEY-----/.test(issuerPem)) {
+    throw new EmulatorConfigError(`${field}.issuerPem`, "contains a private key; give only the CA's certificate (-----BEGIN CERTIFICATE-----).");
+  }
+  let issuer: X509Certificate;
+  try {
+    issuer = new X509Certificate(issuerPem);
+  } catch {
+    throw new EmulatorConfigError(`${field}.issuerPem`, "is not an X.509 certificate in PEM form (-----BEGIN CERTIFICATE-----).");
+  }
+  if (!issuer.ca) throw new EmulatorConfigError(`${field}.issuerPem`, "is not a CA certificate (basicConstraints CA:TRUE); give the certificate of the CA that issues the app's certificates.");
+  return { subjectName, issuerPem, commonName: subjectName.replace(/^CN=/i, "").trim(), issuer };
 }

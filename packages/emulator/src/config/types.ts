@@ -28,6 +28,18 @@ export interface CertificateConfig {
   pem: string;
 }
 
+/**
+ * A subject name + issuer (SN+I) trust, as Entra's `trustedCertificateSubjects`: any
+ * certificate with this subject, issued by this CA, authenticates the app when the client
+ * assertion carries the chain in `x5c`.
+ */
+export interface TrustedCertificateSubjectConfig {
+  /** The subject's common name, with or without `CN=`: `"CN=orders-daemon.contoso.com"`. */
+  subjectName: string;
+  /** The issuing CA's certificate, PEM (public part only). */
+  issuerPem: string;
+}
+
 /** An application permission (app role) a resource application exposes. */
 export interface AppRoleConfig {
   /** The value that appears in the `roles` claim, e.g. `Orders.Read.All`. */
@@ -52,6 +64,8 @@ export interface ApplicationConfig {
   multiTenant?: boolean;
   secrets?: SecretConfig[];
   certificates?: CertificateConfig[];
+  /** Subject name + issuer trusts (SN+I): certificates accepted by subject and issuing CA, with `x5c`. */
+  trustedCertificateSubjects?: TrustedCertificateSubjectConfig[];
   /** Application ID URIs clients use as the resource, e.g. `api://orders` or `https://x.example/`. */
   identifierUris?: string[];
   /** Application permissions this app exposes as a resource. */

@@ -22,7 +22,8 @@ export interface TokenResponseBody {
 
 /** What a token is issued for. */
 export interface AccessTokenGrant {
-  baseUrl: string;
+  /** The origin of the `iss` claim (the global host's on a regional one). */
+  issuerBase: string;
   tenant: TenantConfig;
   client: ApplicationState;
   resource: ApplicationState;
@@ -33,6 +34,8 @@ export interface AccessTokenGrant {
   authenticationClass: "1" | "2";
   /** Whether the request carried `claims` (answering a claims challenge). */
   answersClaims: boolean;
+  /** Client capabilities the request declared (`cp1` for CAE): the token's `xms_cc` claim, as Entra issues it. */
+  clientCapabilities: readonly string[];
   now: number;
   lifetimeSeconds: number;
   refreshInSeconds: number | undefined;
@@ -56,7 +59,7 @@ export async function issueAccessToken(signer: TokenSigner, grant: AccessTokenGr
   const claims: Record<string, unknown> = {
     // A resource named by its client id gets the client id as audience (Entra v2.0 tokens do).
     aud: resource.config.clientId === normalizeClientId(grant.resourceName) ? resource.config.clientId : grant.resourceName,
-    iss: `${grant.baseUrl}/${tenant.id}/v2.0`,
+    iss: `${grant.issuerBase}/${tenant.id}/v2.0`,
     iat,
     nbf: iat,
     exp: iat + grant.lifetimeSeconds,
@@ -68,6 +71,7 @@ export async function issueAccessToken(signer: TokenSigner, grant: AccessTokenGr
     oid: servicePrincipal,
     ...(grant.roles.length > 0 ? { roles: [...grant.roles] } : {}),
     ...(grant.answersClaims ? { [CLAIMS_MARKER]: iat } : {}),
+    ...(grant.clientCapabilities.length > 0 ? { xms_cc: [...grant.clientCapabilities] } : {}),
     sub: servicePrincipal,
     tid: tenant.id,
     uti,

@@ -5,7 +5,9 @@ import { createHash } from "node:crypto";
 import { compactVerify, decodeProtectedHeader, errors, type ProtectedHeaderParameters } from "jose";
 import { AadstsFailure } from "../aadsts.js";
 import { normalizeClientId } from "../identifiers.js";
+import { certificateThumbprints } from "../certificate.js";
 import type { ApplicationState, RegisteredCertificate } from "./directory.js";
+import { trustedLeaf } from "./trusted-subjects.js";
 
 /** Clock skew Entra tolerates on `nbf`. */
 const SKEW_MS = 5 * 60_000;
@@ -45,6 +47,9 @@ function findCertificate(header: ProtectedHeaderParameters, app: ApplicationStat
     const certificate = app.certificates.find((known) => known.thumbprints.x5tS256 === x5tS256);
     if (certificate !== undefined) return { certificate };
   }
+  // Subject name + issuer: the chain in x5c, leaf first, vouches for a certificate no thumbprint names.
+  const trusted = trustedLeaf(header.x5c, app.trustedSubjects);
+  if (trusted !== undefined) return { certificate: { pem: trusted.toString(), x509: trusted, thumbprints: certificateThumbprints(trusted) } };
   const shown = typeof s256 === "string" ? s256 : typeof sha1 === "string" ? sha1 : undefined;
   const thumbprint = shown === undefined ? undefined : Buffer.from(shown, "base64url").toString("hex").toUpperCase();
   return thumbprint === undefined ? {} : { thumbprint };

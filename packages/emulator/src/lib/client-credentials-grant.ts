@@ -33,6 +33,8 @@ export interface GrantSettings {
 /** One token request. */
 export interface GrantRequest {
   baseUrl: string;
+  /** The origin of the tokens' issuer (see `EmulatorRequest.issuerBase`). */
+  issuerBase: string;
   /** Origins (scheme://host:port) the client may have used, for the assertion audience. */
   origins: readonly string[];
   tenantSegment: string;
@@ -98,7 +100,8 @@ function authenticateSecret(app: ApplicationState, secret: string, now: number):
   }
 }
 
-function checkClaimsParameter(claimsRequest: string): void {
+/** Checks the claims parameter; returns the client capabilities it declares (`access_token.xms_cc.values`). */
+function checkClaimsParameter(claimsRequest: string): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(claimsRequest);
@@ -106,6 +109,8 @@ function checkClaimsParameter(claimsRequest: string): void {
     parsed = undefined;
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw malformedRequest("the claims parameter must be a JSON object");
+  const values = (parsed as { access_token?: { xms_cc?: { values?: unknown } } }).access_token?.xms_cc?.values;
+  return Array.isArray(values) ? values.filter((value): value is string => typeof value === "string") : [];
 }
 
 async function authenticateAssertion(settings: GrantSettings, request: GrantRequest, form: URLSearchParams, app: ApplicationState, tenant: TenantConfig): Promise<void> {
@@ -168,7 +173,7 @@ export async function grantClientCredentials(settings: GrantSettings, request: G
   const scope = form.get("scope");
   request.note({ clientId: clientId === null || clientId === "" ? undefined : clientId, scope: scope ?? undefined });
   const claimsRequest = form.get("claims");
-  if (claimsRequest !== null) checkClaimsParameter(claimsRequest);
+  const capabilities = claimsRequest === null ? [] : checkClaimsParameter(claimsRequest);
 
   const methods: ("secret_post" | "secret_basic" | "assertion")[] = [];
   if (form.get("client_secret") !== null) methods.push("secret_post");
@@ -205,7 +210,7 @@ export async function grantClientCredentials(settings: GrantSettings, request: G
   }
 
   return issueAccessToken(settings.signer, {
-    baseUrl: request.baseUrl,
+    issuerBase: request.issuerBase,
     tenant,
     client: app,
     resource,
@@ -213,6 +218,7 @@ export async function grantClientCredentials(settings: GrantSettings, request: G
     roles: directory.roles(tenant.id, app.config.clientId, resource),
     authenticationClass: method === "assertion" ? "2" : "1",
     answersClaims: claimsRequest !== null,
+    clientCapabilities: capabilities,
     now,
     lifetimeSeconds: settings.tokenLifetimeSeconds,
     refreshInSeconds: settings.refreshInSeconds,

@@ -2,10 +2,11 @@
 // credentials, and admin-consent grants, with the lookups the token endpoint needs.
 import type { X509Certificate } from "node:crypto";
 import { certificateThumbprints, type CertificateThumbprints } from "../certificate.js";
-import { validateApplication, validateCertificate, validateFederatedCredential, validateGrant, validateSecret, validateTenant } from "../config/entities.js";
+import { validateApplication, validateCertificate, validateFederatedCredential, validateGrant, validateSecret, validateTenant, validateTrustedSubject } from "../config/entities.js";
 import { EmulatorConfigError } from "../config/error.js";
 import type { ApplicationConfig, EmulatorConfig, FederatedCredentialConfig, GrantConfig, SecretConfig, TenantConfig } from "../config/types.js";
 import { normalizeClientId } from "../identifiers.js";
+import type { TrustedSubject } from "./trusted-subjects.js";
 
 /** A registered certificate with its parsed form and thumbprints. */
 export interface RegisteredCertificate {
@@ -20,6 +21,8 @@ export interface ApplicationState {
   homeTenantId: string;
   secrets: SecretConfig[];
   certificates: RegisteredCertificate[];
+  /** Subject name + issuer trusts (SN+I). */
+  trustedSubjects: TrustedSubject[];
   federatedCredentials: (FederatedCredentialConfig & { audiences: string[] })[];
 }
 
@@ -122,6 +125,7 @@ export class Directory {
       homeTenantId: home.id,
       secrets: [...(config.secrets ?? [])],
       certificates: (config.certificates ?? []).map((certificate, index) => register(certificate.pem, `${field}.certificates[${index}].pem`)),
+      trustedSubjects: (config.trustedCertificateSubjects ?? []).map((trust, index) => validateTrustedSubject(trust, `${field}.trustedCertificateSubjects[${index}]`)),
       federatedCredentials: [],
     };
     (config.federatedCredentials ?? []).forEach((credential, index) => addFederated(state, credential, `${field}.federatedCredentials[${index}]`));
@@ -222,6 +226,11 @@ export class Directory {
     if (!app.certificates.some((known) => known.thumbprints.sha256Hex === certificate.thumbprints.sha256Hex)) {
       app.certificates.push(certificate);
     }
+  }
+
+  /** Trusts a subject name and issuing CA (SN+I) for the app: certificates are then accepted by their `x5c` chain. */
+  trustCertificateSubject(clientId: string, value: unknown): void {
+    this.requireApplication(clientId, "clientId").trustedSubjects.push(validateTrustedSubject(value));
   }
 
   /**

@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { lock } from "proper-lockfile";
+import { CLOUD_CERTIFICATE_NAMES } from "./cloud-hosts.js";
 import { buildCertificate, toPem } from "./x509.js";
 
 const generateRsaKeyPair = promisify(generateKeyPair);
@@ -30,12 +31,17 @@ export interface TlsMaterial {
   serverKeyPem: string;
 }
 
-/** Names every server certificate covers, plus the configured host. */
+/**
+ * Names every server certificate covers: loopback, the configured host, and the Microsoft
+ * clouds' sign-in hosts with their regional subdomains, for clients that resolve those
+ * names to the emulator (the CA is local and could sign them anyway; trusting it already
+ * means trusting whatever it signs).
+ */
 export function serverNames(host: string): string[] {
   const names = ["localhost", "127.0.0.1", "::1"];
   const bare = host.replace(/^\[|\]$/g, "");
   if (bare !== "0.0.0.0" && bare !== "::" && !names.includes(bare.toLowerCase())) names.push(bare);
-  return names;
+  return [...names, ...CLOUD_CERTIFICATE_NAMES];
 }
 
 async function readOptional(path: string): Promise<string | undefined> {
@@ -60,7 +66,8 @@ function usable(certificate: X509Certificate, now: number): boolean {
 
 function covers(certificate: X509Certificate, names: readonly string[]): boolean {
   return names.every((name) =>
-    isIP(name) !== 0 ? certificate.checkIP(name) !== undefined : certificate.checkHost(name) !== undefined,
+    // A wildcard name is covered when a name it stands for is.
+    isIP(name) !== 0 ? certificate.checkIP(name) !== undefined : certificate.checkHost(name.replace(/^\*\./, "covered.")) !== undefined,
   );
 }
 

@@ -15,7 +15,7 @@ const METADATA_TAILS: ReadonlySet<string> = new Set(["v2.0/.well-known/openid-co
 const KEYS_TAILS: ReadonlySet<string> = new Set(["discovery/v2.0/keys", "discovery/keys"]);
 
 /** The v2.0 OpenID Provider metadata for a tenant id, or `{tenantid}` for common/organizations/consumers. */
-export function openIdConfiguration(baseUrl: string, tenantId: string, pathTenant: string): Record<string, unknown> {
+export function openIdConfiguration(baseUrl: string, tenantId: string, pathTenant: string, issuerBase = baseUrl): Record<string, unknown> {
   const tenantUrl = `${baseUrl}/${tenantId}`;
   return {
     token_endpoint: `${tenantUrl}/oauth2/v2.0/token`,
@@ -28,7 +28,7 @@ export function openIdConfiguration(baseUrl: string, tenantId: string, pathTenan
     response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
     grant_types_supported: ["client_credentials"],
     scopes_supported: ["openid", "profile", "email", "offline_access"],
-    issuer: `${tenantUrl}/v2.0`,
+    issuer: `${issuerBase}/${tenantId}/v2.0`,
     request_uri_parameter_supported: false,
     userinfo_endpoint: `${baseUrl}/oidc/userinfo`,
     authorization_endpoint: `${tenantUrl}/oauth2/v2.0/authorize`,
@@ -97,8 +97,8 @@ export class TenantMetadataRoute implements Route {
       }
     }
     const body = METADATA_TAILS.has(tail)
-      ? openIdConfiguration(request.baseUrl, tenantId, tenant)
-      : { keys: [this.signer.jwk(`${request.baseUrl}/${tenantId}/v2.0`)] };
+      ? openIdConfiguration(request.baseUrl, tenantId, tenant, request.issuerBase)
+      : { keys: [this.signer.jwk(`${request.issuerBase}/${tenantId}/v2.0`)] };
     return json(200, body, { "Cache-Control": "max-age=86400, private", "Access-Control-Allow-Origin": "*" });
   }
 }

@@ -117,7 +117,7 @@ export class Graph implements Route {
       return this.graphError(401, "InvalidAuthenticationToken", `Access token validation failure (${reason}). Request a token for ${GRAPH_RESOURCE}/.default from this emulator.`, now, this.challenge(baseUrl, "invalid_token"));
     }
     const tenantId = typeof payload.tid === "string" ? payload.tid : "";
-    if (payload.iss !== `${baseUrl}/${tenantId}/v2.0` || this.directory.resolveTenant(tenantId)?.id !== tenantId) {
+    if (payload.iss !== `${request.issuerBase}/${tenantId}/v2.0` || this.directory.resolveTenant(tenantId)?.id !== tenantId) {
       return this.graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.", now, this.challenge(baseUrl, "invalid_token"));
     }
     const clientId = typeof payload.azp === "string" ? payload.azp.toLowerCase() : "";

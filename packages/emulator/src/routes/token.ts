@@ -50,7 +50,7 @@ export class TokenRoute implements Route {
   async faultTarget(request: EmulatorRequest): Promise<FaultTarget | undefined> {
     if (request.method !== "POST") return undefined;
     const { clientId } = await this.#identify(request);
-    return { method: request.method, path: request.pathname, tokenEndpoint: true, tenant: request.segments[0], clientId };
+    return { method: request.method, path: request.pathname, tokenEndpoint: true, tenant: request.segments[0], clientId, region: request.region };
   }
 
   /** Notes the client (as fault rules and loop detection see it) and the scope, before any check. */
@@ -77,7 +77,9 @@ export class TokenRoute implements Route {
       if (body === undefined) throw malformedRequest("the request body is larger than 1 MiB");
       const token = await grantClientCredentials(this.settings, {
         baseUrl: request.baseUrl,
-        origins: [request.baseUrl, ...(request.hostOrigin === undefined ? [] : [request.hostOrigin])],
+        issuerBase: request.issuerBase,
+        // On a regional host an assertion may be addressed to the global token endpoint too.
+        origins: [request.baseUrl, request.issuerBase, ...(request.hostOrigin === undefined ? [] : [request.hostOrigin])],
         tenantSegment,
         body,
         contentType: request.headers["content-type"],

@@ -19,7 +19,7 @@ export function faultStep(injector: FaultInjector): Step {
   return async (request, next, route) => {
     const target = route.faultTarget === undefined ? defaultTarget(request) : await route.faultTarget(request);
     if (target === undefined) return next(request);
-    const fault = injector.pick({ ...target, method: request.method, path: request.pathname });
+    const fault = injector.pick({ ...target, method: request.method, path: request.pathname, region: request.region });
     if (fault === undefined) return next(request);
     request.note({ fault: fault.kind });
     return applyFault(fault, request, next);
@@ -28,7 +28,7 @@ export function faultStep(injector: FaultInjector): Step {
 
 /** Outside the token endpoint, rules match the path's first segment as the tenant and a `client_id` query parameter. */
 function defaultTarget(request: EmulatorRequest): FaultTarget {
-  return { method: request.method, path: request.pathname, tokenEndpoint: false, tenant: request.segments[0], clientId: request.query.get("client_id") ?? undefined };
+  return { method: request.method, path: request.pathname, tokenEndpoint: false, tenant: request.segments[0], clientId: request.query.get("client_id") ?? undefined, region: request.region };
 }
 
 async function applyFault(fault: Fault, request: EmulatorRequest, next: Handler): Promise<Outcome> {

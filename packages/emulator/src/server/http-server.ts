@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import { cloudHost } from "../lib/cloud-hosts.js";
 import type { Outcome } from "./answer.js";
 import type { Handler } from "./pipeline.js";
 import type { EmulatorRequest, RequestFacts } from "./request.js";
@@ -57,7 +58,9 @@ function safeDecode(segment: string): string {
 function toEmulatorRequest(incoming: IncomingMessage, response: ServerResponse, baseUrl: string, scheme: string, now: number): EmulatorRequest {
   const url = new URL(incoming.url ?? "/", "http://emulator.invalid");
   const correlationHeader = incoming.headers["client-request-id"];
-  const facts: RequestFacts = {};
+  // Over HTTPS a cloud's host name reaches the emulator only through a client's own name resolution.
+  const cloud = scheme === "https" ? cloudHost(incoming.headers.host) : undefined;
+  const facts: RequestFacts = cloud?.region === undefined ? {} : { region: cloud.region };
   let body: Promise<string | undefined> | undefined;
   return {
     method: incoming.method ?? "GET",
@@ -66,7 +69,9 @@ function toEmulatorRequest(incoming: IncomingMessage, response: ServerResponse, 
     query: url.searchParams,
     headers: incoming.headers,
     text: () => (body ??= readBody(incoming)),
-    baseUrl,
+    baseUrl: cloud === undefined ? baseUrl : `https://${incoming.headers.host ?? ""}`.toLowerCase(),
+    issuerBase: cloud?.globalOrigin ?? baseUrl,
+    region: cloud?.region,
     hostOrigin: incoming.headers.host === undefined ? undefined : `${scheme}://${incoming.headers.host}`,
     correlationId: typeof correlationHeader === "string" && correlationHeader !== "" ? correlationHeader : randomUUID(),
     now,

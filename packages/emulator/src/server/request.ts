@@ -21,10 +21,12 @@ export interface RecordedRequest {
   at: number;
   /** The fault rule that answered (or delayed) the request, if any. A `status` of 0 means nothing was sent (hang, reset). */
   fault?: FaultKind;
+  /** The region of the regional host (ESTS-R) the client addressed, e.g. `westus2` for `westus2.login.microsoft.com`. */
+  region?: string;
 }
 
 /** What routes and steps learn about a request while handling it. */
-export type RequestFacts = Partial<Pick<RecordedRequest, "tenant" | "clientId" | "scope" | "grantType" | "clientAuth" | "fault">> & {
+export type RequestFacts = Partial<Pick<RecordedRequest, "tenant" | "clientId" | "scope" | "grantType" | "clientAuth" | "fault" | "region">> & {
   /** A request to a token endpoint (counted by `tokenRequestCount`, whatever its outcome). */
   tokenRequest?: boolean;
 };
@@ -43,8 +45,20 @@ export interface EmulatorRequest {
   readonly headers: IncomingHttpHeaders;
   /** The body as text; undefined when it is larger than 1 MiB. Read once, on first call. */
   text(): Promise<string | undefined>;
-  /** The emulator's base URL, e.g. `https://127.0.0.1:54321`. */
+  /**
+   * The emulator's base URL, e.g. `https://127.0.0.1:54321`; over HTTPS, when `Host` names a
+   * Microsoft cloud's sign-in host (a client resolving it to loopback), that host's origin,
+   * e.g. `https://westus2.login.microsoft.com`, so documents name endpoints on it.
+   */
   readonly baseUrl: string;
+  /**
+   * The origin of the issuer in tokens and metadata: {@link baseUrl}, except on a cloud's
+   * host, where it is the cloud's global origin (`https://login.microsoftonline.com`): a
+   * regional host issues the global host's tokens.
+   */
+  readonly issuerBase: string;
+  /** The region of a regional host (ESTS-R) named by `Host`, e.g. `westus2`; undefined elsewhere. */
+  readonly region: string | undefined;
   /** The origin the client addressed (from `Host`), which may differ from {@link baseUrl} (localhost vs 127.0.0.1). */
   readonly hostOrigin: string | undefined;
   /** `client-request-id` when the client sent one, else a new GUID. */

@@ -13,6 +13,8 @@ export interface FaultTarget {
   /** The `{tenant}` path segment, if the path has one. */
   tenant: string | undefined;
   clientId: string | undefined;
+  /** The region of the regional host addressed, if any. */
+  region: string | undefined;
 }
 
 interface LiveRule {
@@ -66,6 +68,7 @@ export class FaultInjector implements Faults {
     if (match.method !== undefined && match.method.toUpperCase() !== target.method.toUpperCase()) return false;
     if (match.tenant !== undefined && (target.tenant === undefined || this.directory.tenantKey(target.tenant) !== this.directory.tenantKey(match.tenant))) return false;
     if (match.clientId !== undefined && (target.clientId === undefined || target.clientId.toLowerCase() !== match.clientId.toLowerCase())) return false;
+    if (match.region !== undefined && (target.region === undefined || (match.region !== "*" && match.region.toLowerCase() !== target.region))) return false;
     return true;
   }
 }

@@ -18,6 +18,12 @@ export interface FaultMatch {
    * the client assertion's `sub`; elsewhere a `client_id` query parameter.
    */
   clientId?: string;
+  /**
+   * The region of the regional host (ESTS-R) the client addressed (`westus2` for
+   * `westus2.login.microsoft.com`, case-insensitive), or `"*"` for any regional host.
+   * Requests to a global host never match a rule with a region.
+   */
+  region?: string;
 }
 
 /** What the emulator does instead of (or before) its normal answer. */

@@ -65,14 +65,14 @@ export function validateFaultRule(value: unknown, field = "fault"): FaultRule {
   const raw = expectObject(value, field, ["match", "fault", "times", "probability"]);
   const rule: FaultRule = { fault: validateFault(raw.fault, `${field}.fault`) };
   if (raw.match !== undefined) {
-    const match = expectObject(raw.match, `${field}.match`, ["path", "method", "tenant", "clientId"]);
+    const match = expectObject(raw.match, `${field}.match`, ["path", "method", "tenant", "clientId", "region"]);
     const checked: FaultMatch = {};
     if (match.path instanceof RegExp) checked.path = match.path;
     else {
       const path = optionalString(match.path, `${field}.match.path`, "an exact path such as /{tenant}/oauth2/v2.0/token, or a RegExp");
       if (path !== undefined) checked.path = path;
     }
-    for (const name of ["method", "tenant", "clientId"] as const) {
+    for (const name of ["method", "tenant", "clientId", "region"] as const) {
       const text = optionalString(match[name], `${field}.match.${name}`, "a non-empty string");
       if (text !== undefined) checked[name] = text;
     }
