@@ -101,15 +101,12 @@ export async function main(env: Environment = process.env, output: Output = cons
 function appCredential(settings: Settings, identity: ManagedIdentityClient): ClientCredential {
   if (settings.credential.kind === "managed-identity") return managedIdentityAssertion({ client: identity });
   const { vaultUrl, certificateName } = settings.credential;
-  // Key Vault's SDK asks for the tenant its challenge names; a managed identity has one
-  // tenant, its own, so the request goes without it (as @azure/identity's
-  // ManagedIdentityCredential ignores it) instead of being refused by the bridge.
-  const bridge = toTokenCredential(identity);
-  const credential: typeof bridge = { getToken: (scopes, { tenantId: _vaultTenant, ...options } = {}) => bridge.getToken(scopes, options) };
   return keyVaultCertificateSigner({
     vaultUrl,
     certificateName,
-    credential,
+    // Key Vault's challenge names a tenant; the bridge does not forward it to a managed
+    // identity (which has one tenant, its own), as ManagedIdentityCredential ignores it.
+    credential: toTokenCredential(identity),
     // The emulator's vault is not under vault.azure.net, which the SDK checks the challenge against.
     ...(isLoopback(new URL(vaultUrl)) ? { clientOptions: { disableChallengeResourceVerification: true } } : {}),
   });

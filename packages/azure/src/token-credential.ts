@@ -53,7 +53,10 @@ function allowedTenantsFromEnvironment(): string[] {
  * - `GetTokenOptions.tenantId`, `claims` and `abortSignal` are forwarded; `tenantId`
  *   falls back to `options.tenantId`, then to the client's own tenant. Another tenant is
  *   refused unless listed in `additionallyAllowedTenants` (or
- *   `AZURE_ADDITIONALLY_ALLOWED_TENANTS`), with `@azure/identity`'s message.
+ *   `AZURE_ADDITIONALLY_ALLOWED_TENANTS`), with `@azure/identity`'s message. A client
+ *   without tenants (`client.tenantId` undefined: a managed identity client, a generic
+ *   issuer) gets no `tenantId` at all, as `ManagedIdentityCredential` ignores it, so Key
+ *   Vault's challenge works over a managed identity.
  * - `enableCae` (which the Azure SDK's bearer-token policy sets on every request) asks
  *   core for a CAE-capable token: the client capability `cp1` is sent, and the token is
  *   cached apart from tokens requested without it, so a CAE token never reaches a caller
@@ -102,9 +105,14 @@ export function toTokenCredential(client: DaemonClient, options: TokenCredential
   // The bridge's tenant and the client's are both the credential's own, as @azure/identity's is.
   for (const own of [defaultTenant, client.tenantId]) if (own !== undefined) allowed.add(own.toLowerCase());
 
+  // A client without tenants (a managed identity, a generic issuer) has one identity:
+  // a challenge's tenant is not forwarded, as @azure/identity's ManagedIdentityCredential
+  // ignores it. Nothing goes to another tenant, so there is nothing to allow-list.
+  const tenantless = defaultTenant === undefined && client.tenantId === undefined;
+
   /** The tenant to ask, refusing one the credential was not told to trust. */
   function resolveTenant(requested: string | undefined): string | undefined {
-    if (requested === undefined) return defaultTenant;
+    if (requested === undefined || tenantless) return defaultTenant;
     const wanted = requested.toLowerCase();
     if (!allowed.has("*") && !allowed.has(wanted)) throw new ConfigurationError(tenantNotAllowed(requested));
     return requested;

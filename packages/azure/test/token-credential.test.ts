@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import type { GetTokenOptions } from "@azure/core-auth";
 import { AbortError, ConfigurationError, createDaemonClient, InvalidRequestError, type DaemonClient } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
+import { createManagedIdentityClient } from "@daemon-auth/managed-identity";
 import { demoEmulatorConfig, demoEmulatorIdentities as ids, startEmulator, type Emulator } from "@daemon-auth/emulator";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -129,6 +130,24 @@ describe("toTokenCredential", () => {
         /AADSTS/,
       );
       expect(tokenTenants()).toEqual([FABRIKAM, "fabrikam.example"]);
+    });
+
+    it("does not forward a challenge's tenant to a client without tenants (a managed identity), as ManagedIdentityCredential ignores it", async () => {
+      const identity = createManagedIdentityClient({ env: emulator.managedIdentityEnvironment("imds") });
+      try {
+        const credential = toTokenCredential(identity);
+        const token = await credential.getToken(ids.apiScope, { tenantId: FABRIKAM });
+        const claims = await verify(token?.token ?? "");
+        expect(claims["oid"]).toBe(ids.systemIdentityObjectId);
+        expect(claims["tid"]).toBe(ids.tenantId);
+        const identityRequests = emulator.requests.filter((r) => r.path.startsWith("/metadata/identity/"));
+        expect(identityRequests).toHaveLength(1);
+        expect(emulator.requests.filter((r) => r.path.endsWith("/oauth2/v2.0/token"))).toEqual([]);
+        // A bridge that names its own tenant is not tenantless: the allow-list applies again.
+        await expect(toTokenCredential(identity, { tenantId: ids.tenantId }).getToken(ids.apiScope, { tenantId: FABRIKAM })).rejects.toThrow(refusal(FABRIKAM));
+      } finally {
+        await identity.dispose();
+      }
     });
 
     it("reads AZURE_ADDITIONALLY_ALLOWED_TENANTS (';' as @azure/identity splits it, or ',')", async () => {
