@@ -1,6 +1,5 @@
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
 import {
-  ConfigurationError,
   CredentialError,
   raceAbort,
   redacted,
@@ -12,6 +11,7 @@ import {
   type Clock,
   type CredentialContext,
 } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import { certificateCredential, type CertificateCredential } from "@daemon-auth/credential-certificate";
 import { VaultSecretSource, type KeyVaultSecretReader, type VaultSecretVersion } from "./lib/vault-secret.js";
 
@@ -65,41 +65,36 @@ interface Settings {
 }
 
 function settingsOf(factory: string, options: KeyVaultCredentialOptions): Settings {
+  const check = optionChecks(factory);
   if (typeof options !== "object" || options === null) {
-    throw new ConfigurationError(`${factory}: pass options such as { vaultUrl, secretName, credential }.`);
+    throw check.error("pass options such as { vaultUrl, secretName, credential }.");
   }
   const { vaultUrl, secretClient, secretName, version, credential } = options;
   if (typeof secretName !== "string" || !/^[0-9a-zA-Z-]{1,127}$/.test(secretName)) {
-    throw new ConfigurationError(`${factory}: secretName must be a Key Vault secret name (1 to 127 letters, digits and dashes); got ${typeof secretName === "string" ? `"${secretName}"` : typeof secretName}.`);
+    throw check.error(`'secretName' must be a Key Vault secret name (1 to 127 letters, digits and dashes); got ${typeof secretName === "string" ? `"${secretName}"` : typeof secretName}.`);
   }
   if (version !== undefined && (typeof version !== "string" || version.trim() === "")) {
-    throw new ConfigurationError(`${factory}: version must be a secret version id (32 hex characters), or left out to follow the latest version.`);
+    throw check.error("'version' must be a secret version id (32 hex characters), or left out to follow the latest version.");
   }
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  if (typeof pollIntervalMs !== "number" || !Number.isFinite(pollIntervalMs) || pollIntervalMs <= 0) {
-    throw new ConfigurationError(`${factory}: pollIntervalMs must be a positive number of milliseconds, for example 300000 (5 minutes).`);
-  }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock !== "object" || clock === null || typeof (clock as Partial<Clock>).now !== "function") {
-    throw new ConfigurationError(`${factory}: clock must be an object with a now() method returning milliseconds since the epoch.`);
-  }
+  const pollIntervalMs = check.milliseconds("pollIntervalMs", options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS, { example: "300000 (5 minutes)" });
+  const clock = check.clock("clock", options.clock, systemClock);
   let client: KeyVaultSecretReader;
   let vaultLabel: string;
   if (secretClient !== undefined) {
     if (vaultUrl !== undefined || credential !== undefined || options.secretClientOptions !== undefined) {
-      throw new ConfigurationError(`${factory}: give either secretClient, or vaultUrl with credential (and secretClientOptions), not both.`);
+      throw check.error("give either 'secretClient', or 'vaultUrl' with 'credential' (and 'secretClientOptions'), not both.");
     }
     if (typeof secretClient.getSecret !== "function" || typeof secretClient.listPropertiesOfSecretVersions !== "function") {
-      throw new ConfigurationError(`${factory}: secretClient must be a SecretClient from @azure/keyvault-secrets.`);
+      throw check.error("'secretClient' must be a SecretClient from @azure/keyvault-secrets.");
     }
     client = secretClient;
     vaultLabel = "vaultUrl" in secretClient && typeof secretClient.vaultUrl === "string" ? secretClient.vaultUrl : "(given SecretClient)";
   } else {
     if (typeof vaultUrl !== "string" || !/^https:\/\/[^/]+/i.test(vaultUrl)) {
-      throw new ConfigurationError(`${factory}: vaultUrl must be the vault's https URL, e.g. "https://my-vault.vault.azure.net" (or pass secretClient).`);
+      throw check.error(`'vaultUrl' must be the vault's https URL, e.g. "https://my-vault.vault.azure.net" (or pass 'secretClient').`);
     }
     if (credential === undefined || typeof (credential as Partial<VaultTokenCredential>).getToken !== "function") {
-      throw new ConfigurationError(`${factory}: with vaultUrl, pass credential: a TokenCredential from @azure/identity (e.g. new ManagedIdentityCredential()) that may read the vault's secrets.`);
+      throw check.error("with 'vaultUrl', pass 'credential': a TokenCredential from @azure/identity (e.g. new ManagedIdentityCredential()) that may read the vault's secrets.");
     }
     client = new SecretClient(vaultUrl, credential, options.secretClientOptions);
     vaultLabel = vaultUrl;
@@ -163,7 +158,7 @@ export function keyVaultCertificateCredential(options: KeyVaultCertificateCreden
   const { source } = settingsOf("keyVaultCertificateCredential", options);
   const password = options.password;
   if (password !== undefined && typeof password !== "string") {
-    throw new ConfigurationError("keyVaultCertificateCredential: password must be a string.");
+    throw optionChecks("keyVaultCertificateCredential").error("'password' must be a string.");
   }
   const activity = "Reading the certificate from Key Vault";
   let active: { readonly version: VaultSecretVersion; readonly delegate: CertificateCredential } | undefined;
