@@ -8,7 +8,7 @@
  */
 import { demoEmulatorIdentities as ids, GRAPH_RESOURCE, GRAPH_USERS_ROLE, startEmulator } from "@daemon-auth/emulator";
 import { callGraphEmulatorConfig, demoEnvironment, demoUsers, unconsentedApp } from "./demo-directory.js";
-import { main } from "./main.js";
+import { main } from "./daemon.js";
 
 const emulator = await startEmulator({ config: callGraphEmulatorConfig(), graph: { users: [...demoUsers] } });
 const environmentOf = (clientId: string, clientSecret: string) => demoEnvironment(emulator, clientId, clientSecret);

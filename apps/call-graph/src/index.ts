@@ -1,2 +1,2 @@
-export { main, ExitCode, GRAPH_SCOPE, type Output } from "./main.js";
+export { main, ExitCode, GRAPH_SCOPE, type Output } from "./daemon.js";
 export { listUsers, type ApiFetch, type GraphUser, type UsersPage } from "./graph-users.js";

@@ -1,4 +1,4 @@
 // `pnpm start`: the daemon with the configuration of this process's environment.
-import { main } from "./main.js";
+import { main } from "./daemon.js";
 
 process.exitCode = await main();

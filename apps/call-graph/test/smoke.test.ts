@@ -3,7 +3,7 @@ import { demoEmulatorIdentities as ids, startEmulator, type Emulator } from "@da
 import { spawnNode, startRedisServer, type RedisServer } from "@daemon-auth/test-utils";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { callGraphEmulatorConfig, demoEnvironment, demoUsers, unconsentedApp } from "../src/demo-directory.js";
-import { main, type Output } from "../src/main.js";
+import { main, type Output } from "../src/daemon.js";
 
 let emulator: Emulator;
 let redis: RedisServer | undefined;

@@ -63,8 +63,8 @@ describe("call-own-api", () => {
     emulator.grant({ tenant: ids.tenantId, clientId: ids.daemonClientId, resource: ids.apiIdentifierUri, roles: ["Orders.Read.All"] });
   });
 
-  it("start (src/main.ts) runs the same daemon from the AZURE_* variables, and says what to set when they are missing", async () => {
-    const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+  it("start (src/start.ts) runs the same daemon from the AZURE_* variables, and says what to set when they are missing", async () => {
+    const main = fileURLToPath(new URL("../dist/start.js", import.meta.url));
     const env = {
       ...process.env,
       AZURE_TENANT_ID: ids.tenantDomain,

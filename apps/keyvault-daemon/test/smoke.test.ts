@@ -3,7 +3,7 @@ import { createSelfSignedCertificate, startEmulator } from "@daemon-auth/emulato
 import { spawnNode, startNode, typescriptExecArgv } from "@daemon-auth/test-utils";
 import { describe, expect, it } from "vitest";
 import { demoEnvironment, keyVaultDemoIdentities as ids, keyVaultEmulatorConfig, vaultSecretOf } from "../src/demo-directory.js";
-import { main, type Output } from "../src/main.js";
+import { main, type Output } from "../src/daemon.js";
 import { DEMO_RUNS, ROTATE_AFTER_RUN, runRotationDemo } from "../src/rotation-demo.js";
 
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;

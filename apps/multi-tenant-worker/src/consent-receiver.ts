@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { parseAdminConsentCallback, type AdminConsentResult } from "@daemon-auth/http-undici";
+import { parseAdminConsentCallback, type AdminConsentResult } from "@daemon-auth/core/protocol";
 
 /** An admin's answer for one tenant, from {@link ConsentReceiver}. */
 export interface ConsentAnswer {

@@ -112,7 +112,7 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 
 /**
  * Runs the whole story and reports what the emulator saw. Every step runs the same code
- * a user runs against Entra ID: `onboardTenants`, and `worker-main` processes configured
+ * a user runs against Entra ID: `onboardTenants`, and worker processes (`start.ts`) configured
  * by the environment.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
@@ -154,7 +154,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     if (answerFailed.signal.aborted) throw new Error("onboarding failed; see above");
 
     print(`== 2. ${workerCount} worker processes share Redis; each round lists every consented tenant's users through Graph`);
-    const script = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./worker-main.ts" : "./worker-main.js", import.meta.url));
+    const script = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./start.ts" : "./start.js", import.meta.url));
     const printed: number[] = [];
     for (let index = 0; index < workerCount; index += 1) {
       workers.push(startNode(script, [], { env: { ...env, WORKER_NAME: `worker-${index + 1}` }, timeoutMs: stepTimeoutMs * 3 }));

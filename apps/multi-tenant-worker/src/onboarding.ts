@@ -1,5 +1,5 @@
 import { AbortError, raceAbort } from "@daemon-auth/core";
-import { buildAdminConsentUrl } from "@daemon-auth/http-undici";
+import { buildAdminConsentUrl } from "@daemon-auth/core/protocol";
 import { startConsentReceiver } from "./consent-receiver.js";
 import type { TenantRegistry } from "./registry.js";
 import type { Settings } from "./settings.js";

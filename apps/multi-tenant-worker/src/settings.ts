@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ConfigurationError } from "@daemon-auth/core";
+import { isGuid } from "@daemon-auth/core/protocol";
 import { configurationFromEnvironment, type EnvironmentConfiguration } from "@daemon-auth/environment";
 
 /** The resource every customer tenant is processed through: Microsoft Graph's users. */
@@ -27,7 +28,8 @@ export interface Settings {
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-const TENANT = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/i;
+/** A verified domain: DNS labels ending in a top-level domain, such as fabrikam.onmicrosoft.com. */
+const VERIFIED_DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 function readTenants(env: Environment, problems: string[]): string[] {
   const file = env["TENANTS_FILE"]?.trim();
@@ -44,7 +46,7 @@ function readTenants(env: Environment, problems: string[]): string[] {
   if (tenants.length === 0) {
     problems.push("TENANTS (comma-separated customer tenant ids or verified domains) or TENANTS_FILE (one per line)");
   }
-  const invalid = tenants.filter((tenant) => !TENANT.test(tenant) || ["common", "organizations", "consumers"].includes(tenant.toLowerCase()));
+  const invalid = tenants.filter((tenant) => !(isGuid(tenant) || VERIFIED_DOMAIN.test(tenant)) || ["common", "organizations", "consumers"].includes(tenant.toLowerCase()));
   if (invalid.length > 0) problems.push(`TENANTS (${invalid.join(", ")} is neither a tenant GUID nor a verified domain such as fabrikam.onmicrosoft.com)`);
   return tenants;
 }

@@ -60,7 +60,7 @@ describe("multi-tenant-worker demo", () => {
 
   it("the worker and onboard commands name the missing variables and exit 2", async () => {
     const env = { AZURE_TENANT_ID: undefined, AZURE_CLIENT_ID: undefined, AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: undefined, AZURE_FEDERATED_TOKEN_FILE: undefined, REDIS_URL: undefined, TENANTS: "common", TENANTS_FILE: undefined };
-    const results = await Promise.all(["worker-main.ts", "onboard-main.ts"].map((script) => spawnNode(source(script), [], { env, timeoutMs: 60_000 })));
+    const results = await Promise.all(["start.ts", "onboard.ts"].map((script) => spawnNode(source(script), [], { env, timeoutMs: 60_000 })));
     for (const result of results) {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("AZURE_TENANT_ID");

@@ -4,7 +4,7 @@ import { startOrdersApi } from "@daemon-auth/sample-call-own-api";
 import { spawnNode, startNode } from "@daemon-auth/test-utils";
 import { describe, expect, it } from "vitest";
 import { daemonEnvironment, secretlessDemoIdentities as demo, secretlessEmulatorConfig, trustUserAssignedIdentity } from "../src/demo-directory.js";
-import { main, type Output } from "../src/main.js";
+import { main, type Output } from "../src/daemon.js";
 import { KEY_VAULT_RUNS, ROTATE_AFTER_RUN, runSecretlessStory } from "../src/story.js";
 
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;

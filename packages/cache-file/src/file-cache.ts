@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   CacheError,
   ConfigurationError,
@@ -11,6 +10,7 @@ import {
   type StoreLockOptions,
   type TokenCacheStore,
 } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import {
   errorCode,
   readSnapshot,
@@ -21,6 +21,7 @@ import {
   writeAtomically,
   type FileSnapshot,
 } from "./lib/fs.js";
+import { preparePrivateDirectory } from "./lib/private-directory.js";
 
 /** Options of {@link createFileCache}. */
 export interface FileCacheOptions {
@@ -85,8 +86,9 @@ interface LockRecord {
  * @throws {ConfigurationError} when the directory cannot be created, is not private, or the key or `maxEntryBytes` is invalid.
  */
 export function createFileCache(options: FileCacheOptions): TokenCacheStore {
-  const directory = prepareDirectory(options);
-  const maxEntryBytes = checkMaxEntryBytes(options.maxEntryBytes);
+  const check = optionChecks("createFileCache");
+  const directory = preparePrivateDirectory(options, check);
+  const maxEntryBytes = check.byteLimit("maxEntryBytes", options.maxEntryBytes, DEFAULT_MAX_ENTRY_BYTES, 1024);
   let lastSweep = 0;
 
   const fileOf = (key: string) => join(directory, createHash("sha256").update(key, "utf8").digest("hex"));
@@ -321,62 +323,4 @@ function parseEntry(text: string): Entry | undefined {
   } catch {
     return undefined;
   }
-}
-
-function checkMaxEntryBytes(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_MAX_ENTRY_BYTES;
-  if (!Number.isSafeInteger(value) || value < 1024) {
-    throw new ConfigurationError(
-      "[daemon-auth] [file] `maxEntryBytes` must be a whole number of bytes of at least 1024, like 1048576 (the default, 1 MiB).",
-    );
-  }
-  return value;
-}
-
-/** Creates the directory (0700) and refuses one that other users could tamper with. */
-function prepareDirectory(options: FileCacheOptions): string {
-  if (typeof options !== "object" || options === null || typeof options.directory !== "string" || options.directory === "") {
-    throw new ConfigurationError(
-      '[daemon-auth] [file] createFileCache() needs a `directory`, for example { directory: "/var/lib/my-daemon/token-cache" }.',
-    );
-  }
-  const directory = resolve(options.directory);
-  try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new ConfigurationError(
-      `[daemon-auth] [file] Could not create the token cache directory ${directory} (${errorCode(error) ?? String(error)}). ` +
-        "Create it with `mkdir -m 700` or choose a directory this user can write to.",
-      { cause: error },
-    );
-  }
-  const info = statSync(directory);
-  if (!info.isDirectory()) {
-    throw new ConfigurationError(`[daemon-auth] [file] ${directory} is not a directory; choose a directory for the token cache.`);
-  }
-  // POSIX only: Windows has no mode bits or uids here, and protects files through ACLs.
-  const uid = process.getuid?.();
-  if (process.platform !== "win32" && uid !== undefined) {
-    if (info.uid !== uid) {
-      throw new ConfigurationError(
-        `[daemon-auth] [file] The token cache directory ${directory} is owned by uid ${info.uid}, not by this user (uid ${uid}). ` +
-          "Use a directory this user owns, or fix it with `chown`.",
-      );
-    }
-    if ((info.mode & 0o022) !== 0) {
-      throw new ConfigurationError(
-        `[daemon-auth] [file] The token cache directory ${directory} is writable by other users (mode ${(info.mode & 0o777).toString(8)}), ` +
-          `so they could plant or replace tokens. Run \`chmod 700 ${directory}\` or choose a private directory.`,
-      );
-    }
-  }
-  try {
-    accessSync(directory, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (error) {
-    throw new ConfigurationError(
-      `[daemon-auth] [file] This user cannot read and write the token cache directory ${directory}. Run \`chmod 700 ${directory}\`.`,
-      { cause: error },
-    );
-  }
-  return directory;
 }

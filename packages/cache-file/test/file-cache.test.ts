@@ -159,7 +159,7 @@ describe("createFileCache: configuration", () => {
   });
 
   it("refuses a missing directory option and a path that is a file", () => {
-    expect(() => createFileCache({} as never)).toThrow(/needs a `directory`/);
+    expect(() => createFileCache({} as never)).toThrow(/^createFileCache: needs a 'directory'/);
     expect(() => createFileCache({ directory: "" })).toThrow(ConfigurationError);
     const file = join(root, "file");
     writeFileSync(file, "");

@@ -1,12 +1,12 @@
 import {
   CacheError,
-  ConfigurationError,
   systemClock,
   type Clock,
   type StoreLock,
   type StoreLockOptions,
   type TokenCacheStore,
 } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 
 /** Options of {@link createMemoryCache}. */
 export interface MemoryCacheOptions {
@@ -45,16 +45,9 @@ const DEFAULT_MAX_ENTRIES = 10_000;
  * const billing = createDaemonClient({ tenantId, clientId: billingClientId, credential: billingCredential, cache });
  */
 export function createMemoryCache(options: MemoryCacheOptions = {}): TokenCacheStore {
-  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  if (typeof maxEntries !== "number" || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new ConfigurationError(
-      `createMemoryCache: maxEntries must be a positive integer, for example { maxEntries: ${DEFAULT_MAX_ENTRIES} }; got ${describeValue(maxEntries)}.`,
-    );
-  }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") {
-    throw new ConfigurationError("createMemoryCache: clock must be an object with a now() method returning milliseconds since the epoch.");
-  }
+  const check = optionChecks("createMemoryCache");
+  const maxEntries = check.positiveInteger("maxEntries", options.maxEntries, DEFAULT_MAX_ENTRIES, { example: `{ maxEntries: ${DEFAULT_MAX_ENTRIES} }` });
+  const clock = check.clock("clock", options.clock, systemClock);
 
   // A Map iterates in insertion order: re-inserting on every hit keeps the least
   // recently used entry first, so eviction is O(1) without a linked list.

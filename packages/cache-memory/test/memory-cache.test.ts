@@ -28,7 +28,7 @@ describe("createMemoryCache", () => {
   describe("options", () => {
     it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "10"])("refuses maxEntries %s with a ConfigurationError", (maxEntries) => {
       expect(() => createMemoryCache({ maxEntries: maxEntries as number })).toThrow(ConfigurationError);
-      expect(() => createMemoryCache({ maxEntries: maxEntries as number })).toThrow(/maxEntries must be a positive integer/);
+      expect(() => createMemoryCache({ maxEntries: maxEntries as number })).toThrow(/^createMemoryCache: 'maxEntries' must be a positive integer, like \{ maxEntries: 10000 \}; got /);
     });
 
     it("refuses a clock without now()", () => {

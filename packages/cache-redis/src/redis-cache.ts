@@ -1,3 +1,8 @@
+// createRedisCache is one closure, about 320 lines, on purpose: get, set, delete, lock
+// and dispose share the connection state (the lazily created client, whether the
+// server takes PXAT, the last credential or certificate refusal, the disposed flag),
+// and their failure messages share one redactor. Options live in options.ts and the
+// reading of ioredis errors in lib/redis-errors.ts.
 import { createHash, randomBytes } from "node:crypto";
 import {
   CacheError,
@@ -8,55 +13,20 @@ import {
   type StoreLockOptions,
   type TokenCacheStore,
 } from "@daemon-auth/core";
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Redis } from "ioredis";
+import {
+  describeTarget,
+  isCertificateRefusal,
+  isCredentialRefusal,
+  isReplyError,
+  redactor,
+  safeCause,
+  secretsOf,
+} from "./lib/redis-errors.js";
+import { validate, type RedisCacheOptions, type RedisClient } from "./options.js";
 
-/** Options of {@link createRedisCache}. Give exactly one of `url` or `client`. */
-export interface RedisCacheOptions {
-  /**
-   * Where Redis is: `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS.
-   * The store creates its own client, connects on first use and closes it on `dispose()`.
-   */
-  url?: string;
-  /**
-   * An ioredis client you built: a `Redis` (standalone or Sentinel) or a `Cluster`.
-   * Shares your pool and settings; `dispose()` leaves it open.
-   */
-  client?: Redis | Cluster;
-  /**
-   * Prepended to every key this store writes, so several applications can share a Redis.
-   * A Redis Cluster hash tag in it (`"{my-app}:"`) puts every key of the store in one
-   * slot; an empty tag `{}` is refused, since it would split an entry from its lock.
-   * @default "daemon-auth:"
-   */
-  keyPrefix?: string;
-  /** ioredis TLS options (CA, client certificate, `servername`…) for a `url`. A `rediss://` URL turns TLS on by itself. */
-  tls?: RedisOptions["tls"];
-  /**
-   * Encrypts values at rest with AES-256-GCM: 32 bytes, or base64 of 32 bytes
-   * (`openssl rand -base64 32`). Every process sharing the cache needs the same key.
-   * @default no encryption
-   */
-  encryptionKey?: Uint8Array | string;
-  /**
-   * Longest wait for Redis per operation, in milliseconds. Past it the operation fails
-   * with a {@link CacheError} and the client goes to the token endpoint instead.
-   * @default 500
-   */
-  commandTimeoutMs?: number;
-  /**
-   * The largest value the store writes or reads, in bytes (the ciphertext when
-   * encrypted). `get()` fetches at most this many bytes and one more, so a huge value
-   * planted under a key is refused with a {@link CacheError} instead of being
-   * transferred and parsed whole; `set()` refuses a larger value. An entry holds one
-   * token: even a token with many role claims stays far below 64 KiB.
-   * @default 1048576 (1 MiB)
-   */
-  maxEntryBytes?: number;
-}
+export type { RedisCacheOptions } from "./options.js";
 
-const DEFAULT_PREFIX = "daemon-auth:";
-const DEFAULT_COMMAND_TIMEOUT_MS = 500;
-const DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024;
 // Longer keys are hashed: Redis keys are binary-safe, but every byte costs memory on
 // the server and on the wire for each command.
 const MAX_PLAIN_KEY_LENGTH = 512;
@@ -65,8 +35,6 @@ const RECONNECT_BACKOFF_CAP_MS = 1000;
 // Deletes the lock only while it still holds our owner token, so a holder whose TTL
 // ran out cannot free the lock of the process that took it over.
 const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
-
-type RedisClient = Redis | Cluster;
 
 /**
  * A {@link TokenCacheStore} on Redis, shared by every process that points at it. Entries
@@ -403,89 +371,6 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
   return redacted(encryptedStore(described, { key: config.encryptionKey }), `RedisCache(${target}, encrypted)`);
 }
 
-interface ValidatedOptions {
-  url: string | undefined;
-  client: RedisClient | undefined;
-  keyPrefix: string;
-  tls: RedisOptions["tls"] | undefined;
-  encryptionKey: Uint8Array | string | undefined;
-  commandTimeoutMs: number;
-  maxEntryBytes: number;
-}
-
-function validate(options: RedisCacheOptions): ValidatedOptions {
-  if (typeof options !== "object" || options === null) {
-    throw new ConfigurationError("[daemon-auth] [redis] createRedisCache() needs options: { url } or { client }.");
-  }
-  const { url, client } = options;
-  if ((url === undefined) === (client === undefined)) {
-    throw new ConfigurationError(
-      "[daemon-auth] [redis] Give exactly one of `url` (for example process.env.REDIS_URL) or `client` (an ioredis Redis or Cluster).",
-    );
-  }
-  if (url !== undefined) {
-    let protocol: string | undefined;
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      protocol = undefined;
-    }
-    // The URL may carry a password: never repeat it in the message.
-    if (protocol !== "redis:" && protocol !== "rediss:") {
-      throw new ConfigurationError(
-        "[daemon-auth] [redis] `url` must be a redis:// or rediss:// URL, like redis://localhost:6379 or rediss://user:password@host:6380/0.",
-      );
-    }
-  }
-  if (client !== undefined && !(client instanceof Redis) && !(client instanceof Cluster)) {
-    throw new ConfigurationError(
-      "[daemon-auth] [redis] `client` must be an ioredis Redis or Cluster instance (check that only one copy of ioredis is installed).",
-    );
-  }
-  if (client !== undefined && options.tls !== undefined) {
-    throw new ConfigurationError("[daemon-auth] [redis] `tls` applies to `url` only; configure TLS on the client you pass instead.");
-  }
-  const keyPrefix = options.keyPrefix ?? DEFAULT_PREFIX;
-  if (typeof keyPrefix !== "string") {
-    throw new ConfigurationError('[daemon-auth] [redis] `keyPrefix` must be a string, like "my-app:daemon-auth:".');
-  }
-  // Redis Cluster hashes the whole name when its first `{` is followed by `}`: an entry
-  // and its lock would then land in different slots.
-  const brace = keyPrefix.indexOf("{");
-  if (brace >= 0 && keyPrefix[brace + 1] === "}") {
-    throw new ConfigurationError(
-      '[daemon-auth] [redis] `keyPrefix` must not contain an empty hash tag "{}"; remove it, or put a name inside ("{my-app}:") to keep all keys in one Redis Cluster slot.',
-    );
-  }
-  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  if (!Number.isFinite(commandTimeoutMs) || commandTimeoutMs <= 0) {
-    throw new ConfigurationError("[daemon-auth] [redis] `commandTimeoutMs` must be a positive number of milliseconds, like 500.");
-  }
-  const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
-  if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes < 1024) {
-    throw new ConfigurationError(
-      "[daemon-auth] [redis] `maxEntryBytes` must be a whole number of bytes of at least 1024, like 1048576 (the default, 1 MiB).",
-    );
-  }
-  return { url, client, keyPrefix, tls: options.tls, encryptionKey: options.encryptionKey, commandTimeoutMs, maxEntryBytes };
-}
-
-/** `host:port` for messages: never the URL itself, which may hold a password. */
-function describeTarget(options: RedisCacheOptions): string {
-  if (options.url !== undefined) {
-    const url = new URL(options.url);
-    return `${url.hostname}:${url.port || "6379"}`;
-  }
-  const client = options.client;
-  if (client instanceof Cluster) return "a Redis Cluster";
-  if (client instanceof Redis) {
-    const { host, port, name, sentinels } = client.options;
-    if (sentinels && sentinels.length > 0) return `Sentinel master ${name ?? "?"}`;
-    return `${host ?? "localhost"}:${port ?? 6379}`;
-  }
-  return "Redis";
-}
-
 /**
  * The Redis key of an entry: `<prefix>{<key>}`. Its siblings (the lock, `…:lock`) append
  * to it, so the first `{` and the first `}` after it, which pick a key's hash slot in
@@ -499,29 +384,6 @@ function entryKey(prefix: string, key: string): string {
   return `${prefix}#sha256{${createHash("sha256").update(key, "utf8").digest("hex")}}`;
 }
 
-function isReplyError(error: unknown): error is Error {
-  return error instanceof Error && error.name === "ReplyError";
-}
-
-/**
- * AUTH refused (wrong password, unknown or disabled user), or a command sent without
- * the password a server requires. Redis < 6 says "invalid password".
- */
-function isCredentialRefusal(error: unknown): error is Error {
-  return isReplyError(error) && /^(WRONGPASS|NOAUTH)\b|invalid password/i.test(error.message);
-}
-
-/**
- * The TLS handshake failed because the server's certificate is not trusted: an unknown
- * or self-signed CA, a host name it does not name, an expired certificate (Node's
- * OpenSSL verification codes, and its own host name check).
- */
-function isCertificateRefusal(error: unknown): error is Error {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME_MISMATCH/.test(code);
-}
-
 /** The results of a pipeline, or its first error (as if the command had been sent alone). */
 function repliesOf(results: [Error | null, unknown][] | null): unknown[] {
   if (results === null) throw new Error("the pipeline was discarded");
@@ -531,43 +393,3 @@ function repliesOf(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-/**
- * Every string a message from ioredis or Redis could repeat that gives access to the
- * server: the URL, its userinfo and password (as written and decoded), a `password`
- * query parameter, and the password of an injected client. Longest first, so a
- * password inside the URL is never half-replaced.
- */
-function secretsOf(options: RedisCacheOptions): string[] {
-  const secrets: string[] = [];
-  if (options.url !== undefined) {
-    const url = new URL(options.url);
-    secrets.push(options.url, `${url.username}:${url.password}@`, url.password, url.searchParams.get("password") ?? "");
-    try {
-      secrets.push(decodeURIComponent(url.password));
-    } catch {
-      // Not valid percent-encoding: ioredis cannot decode it either, so only the raw form is sent.
-    }
-  }
-  const client = options.client;
-  const password = client instanceof Cluster ? client.options.redisOptions?.password : client?.options.password;
-  if (typeof password === "string") secrets.push(password);
-  return [...new Set(secrets)].filter((secret) => secret !== "" && secret !== ":@").sort((a, b) => b.length - a.length);
-}
-
-function redactor(secrets: readonly string[]): (text: string) => string {
-  return (text) => secrets.reduce((redactedText, secret) => redactedText.split(secret).join("***"), text);
-}
-
-/**
- * What is safe to keep of an error from ioredis: its name, its message without any
- * credential, and its code. Never the error itself: a ReplyError's `command.args` hold
- * the AUTH password or the token being written, and nested causes are not ours to vet.
- */
-function safeCause(error: unknown, redact: (text: string) => string): Error | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const safe = new Error(redact(error.message));
-  safe.name = error.name;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" || typeof code === "number") Object.defineProperty(safe, "code", { value: code, enumerable: true });
-  return safe;
-}

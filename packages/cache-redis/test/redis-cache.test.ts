@@ -311,14 +311,14 @@ describe("createRedisCache: clients and lifecycle", () => {
   it("rejects inconsistent options with ConfigurationError that says what to pass", () => {
     const client = new Redis(redis.url, { lazyConnect: true });
     const cases: [unknown, RegExp][] = [
-      [{}, /exactly one of `url`/],
-      [{ url: redis.url, client }, /exactly one of `url`/],
-      [{ url: "http://:pw@localhost:6379" }, /redis:\/\/ or rediss:\/\//],
-      [{ url: "not a url" }, /redis:\/\/ or rediss:\/\//],
-      [{ client: { get() {} } }, /ioredis Redis or Cluster/],
-      [{ client, tls: {} }, /`tls` applies to `url` only/],
-      [{ url: redis.url, commandTimeoutMs: 0 }, /commandTimeoutMs/],
-      [{ url: redis.url, keyPrefix: "app:{}:" }, /empty hash tag/],
+      [{}, /^createRedisCache: give exactly one of 'url'/],
+      [{ url: redis.url, client }, /^createRedisCache: give exactly one of 'url'/],
+      [{ url: "http://:pw@localhost:6379" }, /^createRedisCache: 'url' must be a redis:\/\/ or rediss:\/\//],
+      [{ url: "not a url" }, /^createRedisCache: 'url' must be a redis:\/\/ or rediss:\/\//],
+      [{ client: { get() {} } }, /^createRedisCache: 'client' must be an ioredis Redis or Cluster/],
+      [{ client, tls: {} }, /^createRedisCache: 'tls' applies to 'url' only/],
+      [{ url: redis.url, commandTimeoutMs: 0 }, /^createRedisCache: 'commandTimeoutMs' must be a positive number of milliseconds/],
+      [{ url: redis.url, keyPrefix: "app:{}:" }, /^createRedisCache: 'keyPrefix' must not contain an empty hash tag/],
       [{ url: redis.url, encryptionKey: "c2hvcnQ=" }, /openssl rand -base64 32/],
     ];
     for (const [options, message] of cases) {

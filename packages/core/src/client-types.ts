@@ -1,6 +1,6 @@
 import type { TokenCacheStore } from "./cache-store.js";
 import type { ClientCredential } from "./credential.js";
-import type { Clock, Logger, TelemetryHooks, TokenSource } from "./environment.js";
+import type { Clock, Logger, TelemetryHooks, TokenSource } from "./seams.js";
 import type { HttpTransport } from "./transport.js";
 
 /** The national clouds of the Microsoft identity platform. */

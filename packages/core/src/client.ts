@@ -1,5 +1,5 @@
 import type { AccessTokenResult, AcquireTokenRequest, DaemonClient, DaemonClientOptions } from "./client-types.js";
-import type { TelemetryHooks } from "./environment.js";
+import type { TelemetryHooks } from "./seams.js";
 import { InvalidRequestError } from "./errors.js";
 import { redacted } from "./redacted.js";
 import { TokenAcquirer } from "./acquisition/token-acquirer.js";

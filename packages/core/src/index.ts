@@ -2,7 +2,7 @@ export * from "./errors.js";
 export * from "./credential.js";
 export * from "./cache-store.js";
 export * from "./transport.js";
-export * from "./environment.js";
+export * from "./seams.js";
 export { redacted } from "./redacted.js";
 export { raceAbort, readBodyUpTo, throwIfAborted } from "./lib/http.js";
 export type * from "./client-types.js";

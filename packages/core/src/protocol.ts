@@ -3,7 +3,7 @@
  * packages that talk to the same servers (the CLI's `doctor`, adapters) and must treat
  * their answers the same way: error responses parsed with the same caps and echo
  * redaction, metadata documents fetched without following redirects, tenant and GUID
- * identifiers read the same way.
+ * identifiers read the same way, and the admin consent URL and its callback.
  *
  * @example
  * import { fetchMetadataDocument, parseErrorResponse } from "@daemon-auth/core/protocol";
@@ -19,6 +19,13 @@ export { redactEchoes } from "./redacted.js";
 export { MAX_RESPONSE_BYTES, readJsonObject, refuseRedirect } from "./lib/http.js";
 export { MAX_EXPIRES_IN_SECONDS, parseErrorResponse, parseTokenResponse, type TokenResponse } from "./lib/token-response.js";
 export { discoverMetadata, fetchMetadataDocument, type MetadataDocument, type ServerMetadata } from "./lib/discovery.js";
+export {
+  buildAdminConsentUrl,
+  parseAdminConsentCallback,
+  type AdminConsentUrlOptions,
+  type AdminConsentCallbackOptions,
+  type AdminConsentResult,
+} from "./lib/admin-consent-url.js";
 
 /**
  * A tenant id as core keys and sends it: a GUID or a verified domain name, in lower case

@@ -9,7 +9,6 @@ import {
   type ClientCredential,
   type Clock,
   type CredentialContext,
-  type Logger,
   type ReloadReason,
   raceAbort,
   throwIfAborted,
@@ -27,118 +26,12 @@ import {
   type SigningAlgorithm,
 } from "./lib/material.js";
 import { ReuseCache } from "./lib/reuse-cache.js";
+import { validateOptions, type Settings } from "./lib/settings.js";
 import { fileSource, staticSource, type MaterialSource } from "./lib/source.js";
+import type { CertificateCredentialOptions } from "./options.js";
 
 export type { CertificateThumbprints, SigningAlgorithm, ThumbprintHeader };
-
-/**
- * Signs client assertions with a private key held elsewhere: an HSM, Azure Key Vault, a
- * KMS. The credential builds the JWS header and claims and asks for a signature over
- * the JWS signing input (RFC 7515 §5.1: `base64url(header) "." base64url(payload)`).
- *
- * @example
- * const signer: CertificateSigner = {
- *   certificate: pemChain,
- *   sign: async (input, algorithm) => (await cryptographyClient.signData(algorithm, input)).result,
- * };
- */
-export interface CertificateSigner {
-  /** The certificate (chain) of the signing key as PEM, leaf first. */
-  readonly certificate: string;
-  /**
-   * Signs `input` (the JWS signing input, not a digest) with `algorithm` and resolves the
-   * raw signature: RSASSA-PSS with SHA-256 and a 32-byte salt for `PS256`,
-   * RSASSA-PKCS1-v1_5 with SHA-256 for `RS256`.
-   */
-  sign(input: Uint8Array, algorithm: "PS256" | "RS256"): Promise<Uint8Array>;
-}
-
-/**
- * Options of {@link certificateCredential}. Give exactly one source: `path`,
- * `certificatePath` + `privateKeyPath`, `pem`, `pfx` or `signer`.
- */
-export interface CertificateCredentialOptions {
-  /**
-   * A file holding the certificate and its private key: PEM (certificate chain + key), or
-   * PFX/PKCS#12 (DER or base64). The format is detected from the contents. Re-read when
-   * it changes on disk.
-   */
-  readonly path?: string | undefined;
-  /** A PEM file with the certificate (chain); use with `privateKeyPath`. */
-  readonly certificatePath?: string | undefined;
-  /** A PEM file with the private key (PKCS#8 or PKCS#1, optionally encrypted); use with `certificatePath`. */
-  readonly privateKeyPath?: string | undefined;
-  /** PEM text (or its bytes) holding the certificate chain and the private key. */
-  readonly pem?: string | Uint8Array | undefined;
-  /** A PFX/PKCS#12 archive: its bytes, or base64 text (as Key Vault and CI secrets hold it). */
-  readonly pfx?: string | Uint8Array | undefined;
-  /**
-   * The password of an encrypted PEM key (PKCS#8 `ENCRYPTED PRIVATE KEY` or legacy
-   * `Proc-Type: 4,ENCRYPTED`) or of the PFX. A PFX without a password needs none.
-   */
-  readonly password?: string | undefined;
-  /** Sign with a key held elsewhere (HSM, Key Vault). See {@link CertificateSigner}. */
-  readonly signer?: CertificateSigner | undefined;
-  /**
-   * JWS algorithm for RSA keys.
-   *
-   * @default "PS256" for Entra ID authorities, "RS256" for generic servers (EC keys sign ES256/ES384/ES512 by curve)
-   */
-  readonly algorithm?: "PS256" | "RS256" | undefined;
-  /**
-   * Which thumbprint header identifies the certificate: `x5t#S256` (SHA-256), `x5t` (SHA-1) or both.
-   *
-   * @default "x5t#S256" for Entra ID authorities, "x5t" for generic servers
-   */
-  readonly thumbprint?: ThumbprintHeader | undefined;
-  /**
-   * Adds the `x5c` header (the chain, leaf first) for Entra ID subject name + issuer
-   * authentication (SNI), where the app trusts a subject and issuer rather than one certificate.
-   *
-   * @default false
-   */
-  readonly sendCertificateChain?: boolean | undefined;
-  /**
-   * Lifetime of an assertion (`exp` − `nbf`), in milliseconds. Entra ID accepts at most 10 minutes.
-   *
-   * @default 600000
-   */
-  readonly assertionLifetimeMs?: number | undefined;
-  /**
-   * Reuse a signed assertion per token endpoint until `reuseMarginMs` before it expires.
-   * Entra ID accepts a reused assertion; generic servers may reject a replayed `jti`.
-   *
-   * @default true for Entra ID authorities, false for generic servers
-   */
-  readonly reuseAssertions?: boolean | undefined;
-  /**
-   * A reused assertion is replaced this long before its `exp`, so it cannot expire in flight.
-   *
-   * @default 120000 (or half of `assertionLifetimeMs` when that is shorter)
-   */
-  readonly reuseMarginMs?: number | undefined;
-  /**
-   * Most reused assertions kept (one per client id and token endpoint); the oldest go first.
-   *
-   * @default 10000
-   */
-  readonly assertionCacheSize?: number | undefined;
-  /**
-   * How often, at most, a file-based certificate is checked for changes (a `stat` on use).
-   * `Infinity` checks only when {@link CertificateCredential.reload} is called.
-   *
-   * @default 10000
-   */
-  readonly reloadCheckIntervalMs?: number | undefined;
-  /**
-   * The time source for assertion claims, reuse and validity checks.
-   *
-   * @default systemClock
-   */
-  readonly clock?: Clock | undefined;
-  /** Receives a warning when a changed certificate file cannot be read and the previous certificate stays in use. */
-  readonly logger?: Logger | undefined;
-}
+export type { CertificateCredentialOptions, CertificateSigner } from "./options.js";
 
 /** What the credential's certificate is, for diagnostics. No key material. */
 export interface CertificateInfo {
@@ -181,13 +74,6 @@ export interface CertificateCredential extends ClientCredential {
   /** The {@link description}; `JSON.stringify` and `util.inspect` print it too, never key material. */
   toString(): string;
 }
-
-const DEFAULTS = {
-  assertionLifetimeMs: 600_000,
-  reuseMarginMs: 120_000,
-  assertionCacheSize: 10_000,
-  reloadCheckIntervalMs: 10_000,
-} as const;
 
 /**
  * A client credential that authenticates with a certificate: it signs a client
@@ -304,15 +190,6 @@ export function certificateCredential(options: CertificateCredentialOptions): Ce
   return redacted(credential, describe(source.current));
 }
 
-interface Settings {
-  readonly assertionLifetimeMs: number;
-  readonly reuseMarginMs: number;
-  readonly assertionCacheSize: number;
-  readonly reloadCheckIntervalMs: number;
-  /** The source, for the description before a file is loaded. */
-  readonly sourceLabel: string;
-}
-
 function createSource(
   options: CertificateCredentialOptions,
   settings: Settings,
@@ -373,84 +250,6 @@ function assertValid(material: CertificateMaterial, now: number): void {
       `${which} is not valid before ${material.notBefore.toISOString()} (${range}): check the system clock, or keep the current certificate until then and rotate afterwards.`,
     );
   }
-}
-
-const ALGORITHMS = new Set(["PS256", "RS256"]);
-const THUMBPRINTS = new Set(["x5t#S256", "x5t", "both"]);
-
-function validateOptions(options: CertificateCredentialOptions): Settings {
-  if (typeof options !== "object" || options === null) {
-    throw new ConfigurationError("certificateCredential needs options: pass `{ path }`, `{ pem }`, `{ pfx }` or `{ signer }`.");
-  }
-  const given = (["path", "certificatePath", "privateKeyPath", "pem", "pfx", "signer"] as const).filter((name) => options[name] !== undefined);
-  const pair = given.includes("certificatePath") || given.includes("privateKeyPath");
-  const sources = given.filter((name) => name !== "certificatePath" && name !== "privateKeyPath").length + (pair ? 1 : 0);
-  if (sources === 0) {
-    throw new ConfigurationError(
-      "certificateCredential needs a certificate: pass `path` (PEM or PFX file), `certificatePath` + `privateKeyPath`, `pem`, `pfx` or `signer`.",
-    );
-  }
-  if (sources > 1) {
-    throw new ConfigurationError(`certificateCredential takes one certificate source, but got ${given.map((name) => `\`${name}\``).join(", ")}: keep one.`);
-  }
-  if (pair && (options.certificatePath === undefined || options.privateKeyPath === undefined)) {
-    throw new ConfigurationError(
-      "`certificatePath` and `privateKeyPath` go together: pass both, or use `path` for one file holding the certificate and the key.",
-    );
-  }
-  for (const name of ["path", "certificatePath", "privateKeyPath"] as const) {
-    const value = options[name];
-    if (value !== undefined && (typeof value !== "string" || value.trim() === "")) {
-      throw new ConfigurationError(`\`${name}\` must be a non-empty file path.`);
-    }
-  }
-  if (options.pem !== undefined && typeof options.pem !== "string" && !(options.pem instanceof Uint8Array)) {
-    throw new ConfigurationError("`pem` must be PEM text (a string) or its bytes (a Buffer or Uint8Array).");
-  }
-  if (options.pfx !== undefined && typeof options.pfx !== "string" && !(options.pfx instanceof Uint8Array)) {
-    throw new ConfigurationError("`pfx` must be the PFX bytes (a Buffer or Uint8Array) or base64 text.");
-  }
-  if (options.password !== undefined && typeof options.password !== "string") {
-    throw new ConfigurationError("`password` must be a string.");
-  }
-  if (options.signer !== undefined) {
-    const signer = options.signer as Partial<CertificateSigner> | null;
-    if (typeof signer !== "object" || signer === null || typeof signer.certificate !== "string" || typeof signer.sign !== "function") {
-      throw new ConfigurationError("`signer` must be `{ certificate: <PEM chain>, sign(input, algorithm) }`.");
-    }
-    if (options.password !== undefined) {
-      throw new ConfigurationError("`password` has no effect with `signer`: the signer holds the key. Remove `password`.");
-    }
-  }
-  if (options.algorithm !== undefined && !ALGORITHMS.has(options.algorithm)) {
-    throw new ConfigurationError(`\`algorithm\` must be "PS256" or "RS256", not ${JSON.stringify(options.algorithm)}.`);
-  }
-  if (options.thumbprint !== undefined && !THUMBPRINTS.has(options.thumbprint)) {
-    throw new ConfigurationError(`\`thumbprint\` must be "x5t#S256", "x5t" or "both", not ${JSON.stringify(options.thumbprint)}.`);
-  }
-  const assertionLifetimeMs = options.assertionLifetimeMs ?? DEFAULTS.assertionLifetimeMs;
-  if (!Number.isFinite(assertionLifetimeMs) || assertionLifetimeMs < 1000) {
-    throw new ConfigurationError("`assertionLifetimeMs` must be a finite number of milliseconds, at least 1000 (Entra ID accepts at most 600000).");
-  }
-  const reuseMarginMs = options.reuseMarginMs ?? Math.min(DEFAULTS.reuseMarginMs, assertionLifetimeMs / 2);
-  if (!Number.isFinite(reuseMarginMs) || reuseMarginMs < 0 || reuseMarginMs >= assertionLifetimeMs) {
-    throw new ConfigurationError("`reuseMarginMs` must be at least 0 and less than `assertionLifetimeMs`.");
-  }
-  const assertionCacheSize = options.assertionCacheSize ?? DEFAULTS.assertionCacheSize;
-  if (!Number.isInteger(assertionCacheSize) || assertionCacheSize < 1) {
-    throw new ConfigurationError("`assertionCacheSize` must be a positive integer.");
-  }
-  const reloadCheckIntervalMs = options.reloadCheckIntervalMs ?? DEFAULTS.reloadCheckIntervalMs;
-  if (typeof reloadCheckIntervalMs !== "number" || Number.isNaN(reloadCheckIntervalMs) || reloadCheckIntervalMs < 0) {
-    throw new ConfigurationError("`reloadCheckIntervalMs` must be a number of milliseconds ≥ 0 (or Infinity to check only on reload).");
-  }
-  const sourceLabel =
-    options.path !== undefined
-      ? `file "${resolve(options.path)}"`
-      : options.certificatePath !== undefined
-        ? `file "${resolve(options.certificatePath)}"`
-        : (given[0] ?? "certificate");
-  return { assertionLifetimeMs, reuseMarginMs, assertionCacheSize, reloadCheckIntervalMs, sourceLabel };
 }
 
 function checkContext(context: CredentialContext): void {

@@ -31,18 +31,18 @@ async function failure(run: () => unknown): Promise<Error> {
 
 describe("configuration errors", () => {
   const cases: Array<[string, CertificateCredentialOptions, RegExp]> = [
-    ["no source", {}, /needs a certificate: pass `path`/],
-    ["two sources", { path: "a.pem", pem: "x" }, /one certificate source.*`path`, `pem`/],
-    ["certificatePath alone", { certificatePath: "cert.pem" }, /go together/],
-    ["empty path", { path: " " }, /`path` must be a non-empty file path/],
-    ["unknown algorithm", { path: "a.pem", algorithm: "HS256" as "RS256" }, /`algorithm` must be "PS256" or "RS256"/],
-    ["unknown thumbprint", { path: "a.pem", thumbprint: "kid" as "x5t" }, /`thumbprint` must be/],
-    ["short lifetime", { path: "a.pem", assertionLifetimeMs: 10 }, /`assertionLifetimeMs`/],
-    ["margin above lifetime", { path: "a.pem", assertionLifetimeMs: 60_000, reuseMarginMs: 60_000 }, /`reuseMarginMs`/],
-    ["cache size", { path: "a.pem", assertionCacheSize: 0 }, /`assertionCacheSize`/],
-    ["check interval", { path: "a.pem", reloadCheckIntervalMs: -1 }, /`reloadCheckIntervalMs`/],
-    ["signer shape", { signer: { certificate: "x" } as never }, /`signer` must be/],
-    ["password with signer", { signer: { certificate: "x", sign: async () => new Uint8Array() }, password }, /no effect with `signer`/],
+    ["no source", {}, /^certificateCredential: needs a certificate: pass 'path'/],
+    ["two sources", { path: "a.pem", pem: "x" }, /^certificateCredential: takes one certificate source.*'path', 'pem'/],
+    ["certificatePath alone", { certificatePath: "cert.pem" }, /^certificateCredential: 'certificatePath' and 'privateKeyPath' go together/],
+    ["empty path", { path: " " }, /^certificateCredential: 'path' must be a non-empty file path/],
+    ["unknown algorithm", { path: "a.pem", algorithm: "HS256" as "RS256" }, /^certificateCredential: 'algorithm' must be "PS256" or "RS256"/],
+    ["unknown thumbprint", { path: "a.pem", thumbprint: "kid" as "x5t" }, /^certificateCredential: 'thumbprint' must be/],
+    ["short lifetime", { path: "a.pem", assertionLifetimeMs: 10 }, /^certificateCredential: 'assertionLifetimeMs'/],
+    ["margin above lifetime", { path: "a.pem", assertionLifetimeMs: 60_000, reuseMarginMs: 60_000 }, /^certificateCredential: 'reuseMarginMs'/],
+    ["cache size", { path: "a.pem", assertionCacheSize: 0 }, /^certificateCredential: 'assertionCacheSize'/],
+    ["check interval", { path: "a.pem", reloadCheckIntervalMs: -1 }, /^certificateCredential: 'reloadCheckIntervalMs'/],
+    ["signer shape", { signer: { certificate: "x" } as never }, /^certificateCredential: 'signer' must be/],
+    ["password with signer", { signer: { certificate: "x", sign: async () => new Uint8Array() }, password }, /^certificateCredential: 'password' has no effect with 'signer'/],
   ];
   it.each(cases)("%s", async (_name, options, message) => {
     const error = await failure(() => certificateCredential(options));

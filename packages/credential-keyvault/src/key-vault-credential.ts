@@ -1,6 +1,5 @@
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
 import {
-  ConfigurationError,
   CredentialError,
   raceAbort,
   redacted,
@@ -11,6 +10,7 @@ import {
   type Clock,
   type CredentialContext,
 } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import { certificateCredential } from "@daemon-auth/credential-certificate";
 import { VersionedDelegate } from "./lib/delegate.js";
 import { checkPolling, checkVault, checkVaultName, checkVersion } from "./lib/options.js";
@@ -64,8 +64,9 @@ interface Settings {
 }
 
 function settingsOf(factory: string, options: KeyVaultCredentialOptions): Settings {
+  const check = optionChecks(factory);
   if (typeof options !== "object" || options === null) {
-    throw new ConfigurationError(`${factory}: pass options such as { vaultUrl, secretName, credential }.`);
+    throw check.error("pass options such as { vaultUrl, secretName, credential }.");
   }
   const { vaultUrl, secretClient, credential } = options;
   const secretName = checkVaultName(factory, "secretName", options.secretName);
@@ -75,15 +76,15 @@ function settingsOf(factory: string, options: KeyVaultCredentialOptions): Settin
   let vaultLabel: string;
   if (secretClient !== undefined) {
     if (vaultUrl !== undefined || credential !== undefined || options.secretClientOptions !== undefined) {
-      throw new ConfigurationError(`${factory}: give either secretClient, or vaultUrl with credential (and secretClientOptions), not both.`);
+      throw check.error("give either 'secretClient', or 'vaultUrl' with 'credential' (and 'secretClientOptions'), not both.");
     }
     if (typeof secretClient.getSecret !== "function" || typeof secretClient.listPropertiesOfSecretVersions !== "function") {
-      throw new ConfigurationError(`${factory}: secretClient must be a SecretClient from @azure/keyvault-secrets.`);
+      throw check.error("'secretClient' must be a SecretClient from @azure/keyvault-secrets.");
     }
     client = secretClient;
     vaultLabel = "vaultUrl" in secretClient && typeof secretClient.vaultUrl === "string" ? secretClient.vaultUrl : "(given SecretClient)";
   } else {
-    vaultLabel = checkVault(factory, vaultUrl, credential, " (or pass secretClient)");
+    vaultLabel = checkVault(factory, vaultUrl, credential, " (or pass 'secretClient')");
     client = new SecretClient(vaultLabel, credential as VaultTokenCredential, options.secretClientOptions);
   }
   return { source: new VaultSecretSource({ client, vaultLabel, secretName, version, pollIntervalMs, clock }) };
@@ -145,7 +146,7 @@ export function keyVaultCertificateCredential(options: KeyVaultCertificateCreden
   const { source } = settingsOf("keyVaultCertificateCredential", options);
   const password = options.password;
   if (password !== undefined && typeof password !== "string") {
-    throw new ConfigurationError("keyVaultCertificateCredential: password must be a string.");
+    throw optionChecks("keyVaultCertificateCredential").error("'password' must be a string.");
   }
   const activity = "Reading the certificate from Key Vault";
   const delegates = new VersionedDelegate<VaultSecretVersion>(

@@ -1,7 +1,6 @@
 import { CertificateClient, type CertificateClientOptions } from "@azure/keyvault-certificates";
 import { CryptographyClient } from "@azure/keyvault-keys";
 import {
-  ConfigurationError,
   CredentialError,
   raceAbort,
   redacted,
@@ -11,6 +10,7 @@ import {
   type Clock,
   type CredentialContext,
 } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import { certificateCredential, type CertificateCredential } from "@daemon-auth/credential-certificate";
 import type { VaultTokenCredential } from "./key-vault-credential.js";
 import { VersionedDelegate } from "./lib/delegate.js";
@@ -71,13 +71,13 @@ class VaultSignError extends CredentialError {}
 
 function checkOptions(options: KeyVaultCertificateSignerOptions): void {
   if (typeof options !== "object" || options === null) {
-    throw new ConfigurationError(`${FACTORY}: pass options such as { vaultUrl, certificateName, credential }.`);
+    throw optionChecks(FACTORY).error("pass options such as { vaultUrl, certificateName, credential }.");
   }
   if (options.algorithm !== undefined && options.algorithm !== "PS256" && options.algorithm !== "RS256") {
-    throw new ConfigurationError(`${FACTORY}: algorithm must be "PS256" or "RS256" (Key Vault signs RSA keys), not ${JSON.stringify(options.algorithm)}.`);
+    throw optionChecks(FACTORY).error(`'algorithm' must be "PS256" or "RS256" (Key Vault signs RSA keys), not ${JSON.stringify(options.algorithm)}.`);
   }
   if (options.sendCertificateChain !== undefined && typeof options.sendCertificateChain !== "boolean") {
-    throw new ConfigurationError(`${FACTORY}: sendCertificateChain must be true or false.`);
+    throw optionChecks(FACTORY).error("'sendCertificateChain' must be true or false.");
   }
 }
 

@@ -127,10 +127,10 @@ describe("keyVaultSecretCredential", () => {
   });
 
   it("rejects inconsistent options", () => {
-    expect(() => keyVaultSecretCredential({ secretName: "x" })).toThrow(/vaultUrl must be/);
-    expect(() => keyVaultSecretCredential({ vaultUrl: "https://v.vault.azure.net", secretName: "x" })).toThrow(/pass credential/);
-    expect(() => keyVaultSecretCredential({ secretClient: fixture.secretClient(), secretName: "bad name" })).toThrow(/secretName/);
-    expect(() => keyVaultSecretCredential({ secretClient: fixture.secretClient(), secretName: "x", pollIntervalMs: 0 })).toThrow(/pollIntervalMs/);
+    expect(() => keyVaultSecretCredential({ secretName: "x" })).toThrow(/^keyVaultSecretCredential: 'vaultUrl' must be/);
+    expect(() => keyVaultSecretCredential({ vaultUrl: "https://v.vault.azure.net", secretName: "x" })).toThrow(/^keyVaultSecretCredential: with 'vaultUrl', pass 'credential'/);
+    expect(() => keyVaultSecretCredential({ secretClient: fixture.secretClient(), secretName: "bad name" })).toThrow(/^keyVaultSecretCredential: 'secretName'/);
+    expect(() => keyVaultSecretCredential({ secretClient: fixture.secretClient(), secretName: "x", pollIntervalMs: 0 })).toThrow(/^keyVaultSecretCredential: 'pollIntervalMs'/);
   });
 });
 

@@ -157,10 +157,10 @@ describe("keyVaultCertificateSigner", () => {
   it("rejects inconsistent options", () => {
     const credential = toTokenCredential(reader);
     const base = { vaultUrl: fixture.emulator.vaultUrl, certificateName: "x", credential };
-    expect(() => keyVaultCertificateSigner({ ...base, vaultUrl: "http://vault" })).toThrow(/vaultUrl must be/);
-    expect(() => keyVaultCertificateSigner({ ...base, credential: undefined as never })).toThrow(/pass credential/);
-    expect(() => keyVaultCertificateSigner({ ...base, certificateName: "bad name" })).toThrow(/certificateName/);
-    expect(() => keyVaultCertificateSigner({ ...base, algorithm: "ES256" as never })).toThrow(/PS256/);
-    expect(() => keyVaultCertificateSigner({ ...base, pollIntervalMs: -1 })).toThrow(/pollIntervalMs/);
+    expect(() => keyVaultCertificateSigner({ ...base, vaultUrl: "http://vault" })).toThrow(/^keyVaultCertificateSigner: 'vaultUrl' must be/);
+    expect(() => keyVaultCertificateSigner({ ...base, credential: undefined as never })).toThrow(/^keyVaultCertificateSigner: with 'vaultUrl', pass 'credential'/);
+    expect(() => keyVaultCertificateSigner({ ...base, certificateName: "bad name" })).toThrow(/^keyVaultCertificateSigner: 'certificateName' must be a Key Vault name/);
+    expect(() => keyVaultCertificateSigner({ ...base, algorithm: "ES256" as never })).toThrow(/^keyVaultCertificateSigner: 'algorithm' must be "PS256" or "RS256"/);
+    expect(() => keyVaultCertificateSigner({ ...base, pollIntervalMs: -1 })).toThrow(/^keyVaultCertificateSigner: 'pollIntervalMs' must be a positive number of milliseconds/);
   });
 });

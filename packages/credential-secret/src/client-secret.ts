@@ -1,5 +1,4 @@
 import {
-  ConfigurationError,
   CredentialError,
   redacted,
   systemClock,
@@ -7,6 +6,7 @@ import {
   type Clock,
   throwIfAborted,
 } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import { loadedSecretCredential, secretAuthentication } from "./lib/secret-source.js";
 
 /** Where a client secret comes from: the value itself, or a callback that returns it. */
@@ -45,26 +45,29 @@ export interface ClientSecretOptions {
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#first-case-access-token-request-with-a-shared-secret
  */
 export function clientSecret(source: ClientSecretSource, options: ClientSecretOptions = {}): ClientCredential {
+  const check = optionChecks("clientSecret");
   if (typeof source === "string") {
     if (source.trim() === "") {
-      throw new ConfigurationError(
-        "clientSecret: the client secret is empty. Pass the secret's value (shown once when the secret is created in the app registration), or a callback that returns it.",
+      throw check.error(
+        "the client secret is empty. Pass the secret's value (shown once when the secret is created in the app registration), or a callback that returns it.",
       );
     }
     if (options.maxAgeMs !== undefined) {
-      throw new ConfigurationError(
-        "clientSecret: maxAgeMs only applies to a callback source. Remove maxAgeMs, or pass a callback that returns the current secret.",
-      );
+      throw check.error("'maxAgeMs' only applies to a callback source. Remove 'maxAgeMs', or pass a callback that returns the current secret.");
     }
     return staticSecretCredential(source);
   }
   if (typeof source !== "function") {
-    throw new ConfigurationError(
-      `clientSecret: the source must be the secret's value (a string) or a callback that returns it; got ${source === null ? "null" : typeof source}.`,
+    throw check.error(
+      `the source must be the secret's value (a string) or a callback that returns it; got ${source === null ? "null" : typeof source}.`,
     );
   }
-  const maxAgeMs = validateMaxAge(options.maxAgeMs);
-  const clock = validateClock(options.clock);
+  // Unlike a duration with a default, an unset maxAgeMs means "never": only undefined is unset.
+  const maxAgeMs =
+    options.maxAgeMs === undefined
+      ? undefined
+      : check.milliseconds("maxAgeMs", options.maxAgeMs ?? Number.NaN, 0, { example: "{ maxAgeMs: 3600000 } to re-read the secret hourly" });
+  const clock = check.clock("clock", options.clock, systemClock);
   const callback = source;
   return loadedSecretCredential({
     description: "client secret (callback)",
@@ -106,22 +109,4 @@ function staticSecretCredential(secret: string): ClientCredential {
     },
     description,
   );
-}
-
-function validateMaxAge(maxAgeMs: unknown): number | undefined {
-  if (maxAgeMs === undefined) return undefined;
-  if (typeof maxAgeMs !== "number" || !Number.isFinite(maxAgeMs) || maxAgeMs <= 0) {
-    throw new ConfigurationError(
-      `clientSecret: maxAgeMs must be a positive number of milliseconds, for example { maxAgeMs: 3600000 } to re-read the secret hourly; got ${typeof maxAgeMs === "number" ? String(maxAgeMs) : typeof maxAgeMs}.`,
-    );
-  }
-  return maxAgeMs;
-}
-
-function validateClock(clock: unknown): Clock {
-  if (clock === undefined) return systemClock;
-  if (typeof clock !== "object" || clock === null || typeof (clock as Partial<Clock>).now !== "function") {
-    throw new ConfigurationError("clientSecret: clock must be an object with a now() method returning milliseconds since the epoch.");
-  }
-  return clock as Clock;
 }

@@ -43,7 +43,7 @@ describe("clientSecret (static)", () => {
 
   it.each(["", "   ", "\n\t"])("refuses an empty or blank secret %j at construction", (secret) => {
     expect(() => clientSecret(secret)).toThrow(ConfigurationError);
-    expect(() => clientSecret(secret)).toThrow(/secret is empty.*secret's value/);
+    expect(() => clientSecret(secret)).toThrow(/^clientSecret: the client secret is empty.*secret's value/);
   });
 
   it.each<unknown>([undefined, null, 42, {}])("refuses a source that is neither a string nor a function (%j)", (source) => {
@@ -51,7 +51,7 @@ describe("clientSecret (static)", () => {
   });
 
   it("refuses maxAgeMs with a static secret", () => {
-    expect(() => clientSecret(SECRET, { maxAgeMs: 1000 })).toThrow(/maxAgeMs only applies to a callback/);
+    expect(() => clientSecret(SECRET, { maxAgeMs: 1000 })).toThrow(/^clientSecret: 'maxAgeMs' only applies to a callback/);
   });
 
   it("prints as its description, not its secret", () => {
@@ -130,10 +130,12 @@ describe("clientSecret (callback)", () => {
 
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, "60000"])("refuses maxAgeMs %j", (maxAgeMs) => {
     expect(() => clientSecret(() => SECRET, { maxAgeMs: maxAgeMs as number })).toThrow(ConfigurationError);
+    expect(() => clientSecret(() => SECRET, { maxAgeMs: maxAgeMs as number })).toThrow(/^clientSecret: 'maxAgeMs' must be a positive number of milliseconds/);
   });
 
   it("refuses a clock without now()", () => {
     expect(() => clientSecret(() => SECRET, { clock: {} as Clock })).toThrow(ConfigurationError);
+    expect(() => clientSecret(() => SECRET, { clock: {} as Clock })).toThrow(/^clientSecret: 'clock' must be an object with a now\(\) method/);
   });
 
   it("wraps a throwing callback in a CredentialError that keeps the cause and names the fix", async () => {

@@ -1,5 +1,5 @@
 export { startEmulator } from "./emulator.js";
-export { answerAdminConsent, type AdminConsentOutcome } from "./scripted-admin-consent.js";
+export { answerAdminConsent, type AdminConsentOutcome } from "./answer-admin-consent.js";
 export type { Emulator } from "./emulator.js";
 export type { EmulatorOptions } from "./emulator-options.js";
 export type { TokenRequestFilter } from "./server/recording.js";

@@ -1,4 +1,5 @@
 import { ConfigurationError, readBodyUpTo } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import type { Dispatcher } from "undici";
 import { ApiAuth, CONSENT_BODY_LIMIT, isJson, isReplayableBody, type ApiAuthOptions } from "./lib/api-auth.js";
 
@@ -44,12 +45,13 @@ export interface ApiFetchOptions extends ApiAuthOptions {
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  */
 export function createApiFetch(options: ApiFetchOptions): (input: string | URL, init?: RequestInit) => Promise<Response> {
-  const auth = new ApiAuth(options, "createApiFetch");
+  const check = optionChecks("createApiFetch");
+  const auth = new ApiAuth(options, check.factory);
   const fetchFunction: FetchFunction = options.fetch ?? ((input, init) => fetch(input, init));
-  if (typeof fetchFunction !== "function") throw new ConfigurationError("createApiFetch: fetch must be a fetch-shaped function.");
+  if (typeof fetchFunction !== "function") throw check.error("'fetch' must be a fetch-shaped function.");
   const { dispatcher } = options;
   if (dispatcher !== undefined && typeof dispatcher?.dispatch !== "function") {
-    throw new ConfigurationError("createApiFetch: dispatcher must be an undici Dispatcher, such as transport.dispatcher.");
+    throw check.error("'dispatcher' must be an undici Dispatcher, such as transport.dispatcher.");
   }
   // Node's fetch takes an undici dispatcher as a non-standard init member.
   const send = (url: URL, init: RequestInit): Promise<Response> =>

@@ -26,8 +26,8 @@ export interface ConsentRequiredDetails {
  * `error="insufficient_scope"`). Client credentials have no user to prompt: a tenant
  * admin must grant the permission, at {@link ConsentRequiredError.adminConsentUrl}.
  *
- * The code `"ERR_CONSENT_REQUIRED"` is not (yet) in core's `DaemonAuthErrorCode` union,
- * so test for this error with `instanceof`.
+ * Its code, `"ERR_CONSENT_REQUIRED"`, is one of core's `DaemonAuthErrorCode`s; `instanceof`
+ * also gives the typed details.
  *
  * @see https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
  */

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as tls from "node:tls";
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
-import { ConfigurationError, HttpError, redacted, type HttpRequestInit, type HttpTransport } from "@daemon-auth/core";
+import { HttpError, redacted, type HttpRequestInit, type HttpTransport } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import { Agent, EnvHttpProxyAgent, Pool, request, type Dispatcher } from "undici";
 import { bufferedResponse } from "./lib/buffered-response.js";
 import { tooLargeError, transportError, type TransportLimits } from "./lib/transport-errors.js";
@@ -79,6 +80,9 @@ export interface UndiciTransport extends HttpTransport {
   dispose(): Promise<void>;
 }
 
+/** Every option error of this module starts with `createUndiciTransport:`. */
+const check = optionChecks("createUndiciTransport");
+
 const DEFAULTS = {
   connectTimeoutMs: 5_000,
   headersTimeoutMs: 10_000,
@@ -109,12 +113,12 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * await transport.dispose();
  */
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
-  const connectTimeoutMs = milliseconds("connectTimeoutMs", options.connectTimeoutMs, DEFAULTS.connectTimeoutMs);
-  const headersTimeoutMs = milliseconds("headersTimeoutMs", options.headersTimeoutMs, DEFAULTS.headersTimeoutMs);
-  const bodyTimeoutMs = milliseconds("bodyTimeoutMs", options.bodyTimeoutMs, DEFAULTS.bodyTimeoutMs);
-  const keepAliveTimeoutMs = milliseconds("keepAliveTimeoutMs", options.keepAliveTimeoutMs, DEFAULTS.keepAliveTimeoutMs);
-  const maxResponseBytes = positiveInteger("maxResponseBytes", options.maxResponseBytes, DEFAULTS.maxResponseBytes);
-  const connections = options.connections === undefined ? undefined : positiveInteger("connections", options.connections, 1);
+  const connectTimeoutMs = Math.ceil(check.milliseconds("connectTimeoutMs", options.connectTimeoutMs, DEFAULTS.connectTimeoutMs));
+  const headersTimeoutMs = Math.ceil(check.milliseconds("headersTimeoutMs", options.headersTimeoutMs, DEFAULTS.headersTimeoutMs));
+  const bodyTimeoutMs = Math.ceil(check.milliseconds("bodyTimeoutMs", options.bodyTimeoutMs, DEFAULTS.bodyTimeoutMs));
+  const keepAliveTimeoutMs = Math.ceil(check.milliseconds("keepAliveTimeoutMs", options.keepAliveTimeoutMs, DEFAULTS.keepAliveTimeoutMs));
+  const maxResponseBytes = check.positiveInteger("maxResponseBytes", options.maxResponseBytes, DEFAULTS.maxResponseBytes);
+  const connections = options.connections === undefined ? undefined : check.positiveInteger("connections", options.connections, 1, { example: "16" });
 
   const owned = options.dispatcher === undefined;
   let dispatcher: Dispatcher;
@@ -124,12 +128,12 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
       (name) => options[name] !== undefined,
     );
     if (conflicting.length > 0) {
-      throw new ConfigurationError(
-        `createUndiciTransport: ${conflicting.join(", ")} cannot be combined with dispatcher: they configure the pool the transport would create. Configure them on your dispatcher instead.`,
+      throw check.error(
+        `${conflicting.map((name) => `'${name}'`).join(", ")} cannot be combined with 'dispatcher': they configure the pool the transport would create. Configure them on your dispatcher instead.`,
       );
     }
     if (typeof options.dispatcher.dispatch !== "function") {
-      throw new ConfigurationError("createUndiciTransport: dispatcher must be an undici Dispatcher (Agent, Pool, ProxyAgent, …).");
+      throw check.error("'dispatcher' must be an undici Dispatcher (Agent, Pool, ProxyAgent, …).");
     }
     dispatcher = options.dispatcher;
     description = "injected dispatcher";
@@ -148,7 +152,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     const proxy = proxyUrl(options.proxy);
     const noProxy = options.noProxy;
     if (noProxy !== undefined && typeof noProxy !== "string") {
-      throw new ConfigurationError("createUndiciTransport: noProxy must be a string in NO_PROXY syntax, such as \"localhost,.internal\".");
+      throw check.error("'noProxy' must be a string in NO_PROXY syntax, such as \"localhost,.internal\".");
     }
     if (proxy === false || (proxy === undefined && !environmentHasProxy())) {
       dispatcher = new Agent(agentOptions);
@@ -285,22 +289,6 @@ function inflateDeflate(bytes: Uint8Array, options: { maxOutputLength: number })
   }
 }
 
-function milliseconds(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigurationError(`createUndiciTransport: ${name} must be a positive number of milliseconds (default ${fallback}).`);
-  }
-  return Math.ceil(value);
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigurationError(`createUndiciTransport: ${name} must be a positive integer.`);
-  }
-  return value;
-}
-
 function proxyUrl(proxy: string | URL | false | undefined): string | false | undefined {
   if (proxy === undefined || proxy === false) return proxy;
   let url: URL;
@@ -308,10 +296,10 @@ function proxyUrl(proxy: string | URL | false | undefined): string | false | und
     url = new URL(proxy);
   } catch (cause) {
     // The value may hold proxy credentials: do not echo it.
-    throw new ConfigurationError("createUndiciTransport: proxy must be an absolute URL such as http://proxy.internal:3128.", { cause: redactedCause(cause) });
+    throw check.error("'proxy' must be an absolute URL such as http://proxy.internal:3128.", { cause: redactedCause(cause) });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigurationError("createUndiciTransport: proxy must be an http: or https: URL such as http://proxy.internal:3128.");
+    throw check.error("'proxy' must be an http: or https: URL such as http://proxy.internal:3128.");
   }
   return url.href;
 }
@@ -333,13 +321,13 @@ function environmentHasProxy(): boolean {
 function trustStore(extra: string | Uint8Array | readonly (string | Uint8Array)[]): string[] {
   const list = typeof extra === "string" || extra instanceof Uint8Array ? [extra] : extra;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new ConfigurationError("createUndiciTransport: ca must be a PEM certificate (string or bytes) or a non-empty list of them.");
+    throw check.error("'ca' must be a PEM certificate (string or bytes) or a non-empty list of them.");
   }
   const pems = list.map((item: unknown) => {
     const pem = typeof item === "string" ? item : item instanceof Uint8Array ? Buffer.from(item).toString("utf8") : "";
     if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-      throw new ConfigurationError(
-        "createUndiciTransport: ca must hold PEM certificates (-----BEGIN CERTIFICATE-----). Convert a DER file with `openssl x509 -inform der -in ca.cer -out ca.pem`.",
+      throw check.error(
+        "'ca' must hold PEM certificates (-----BEGIN CERTIFICATE-----). Convert a DER file with `openssl x509 -inform der -in ca.cer -out ca.pem`.",
       );
     }
     return pem;

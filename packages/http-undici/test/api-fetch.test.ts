@@ -212,10 +212,10 @@ describe("createApiFetch", () => {
 
   it("validates its options", () => {
     expect(() => createApiFetch({ client: {} as never, scopes: SCOPES })).toThrow(ConfigurationError);
-    expect(() => createApiFetch({ client: fixture.client, scopes: [] })).toThrow(/scopes must be a non-empty list/);
-    expect(() => createApiFetch({ client: fixture.client, scopes: SCOPES, origins: ["not a url"] })).toThrow(/origin must be an absolute/);
+    expect(() => createApiFetch({ client: fixture.client, scopes: [] })).toThrow(/^createApiFetch: 'scopes' must be a non-empty list/);
+    expect(() => createApiFetch({ client: fixture.client, scopes: SCOPES, origins: ["not a url"] })).toThrow(/^createApiFetch: each of 'origins' must be an absolute/);
     expect(() => createApiFetch({ client: fixture.client, scopes: SCOPES, consent: { redirectUri: "/relative" } })).toThrow(ConfigurationError);
-    expect(() => createApiFetch({ client: fixture.client, scopes: SCOPES, dispatcher: {} as never })).toThrow(/dispatcher must be an undici Dispatcher/);
+    expect(() => createApiFetch({ client: fixture.client, scopes: SCOPES, dispatcher: {} as never })).toThrow(/^createApiFetch: 'dispatcher' must be an undici Dispatcher/);
   });
 
   it("builds consent URLs that parse back", async () => {

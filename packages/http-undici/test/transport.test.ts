@@ -284,14 +284,14 @@ describe("createUndiciTransport: injected dispatcher and configuration", () => {
   it("refuses pool options next to an injected dispatcher", () => {
     const agent = new Agent();
     cleanup.push(() => agent.close());
-    expect(() => createUndiciTransport({ dispatcher: agent, connections: 2, proxy: false })).toThrow(/connections, proxy cannot be combined with dispatcher/);
+    expect(() => createUndiciTransport({ dispatcher: agent, connections: 2, proxy: false })).toThrow(/^createUndiciTransport: 'connections', 'proxy' cannot be combined with 'dispatcher'/);
   });
 
   it("validates numbers and the proxy URL without echoing credentials", () => {
     expect(() => createUndiciTransport({ connectTimeoutMs: 0 })).toThrow(ConfigurationError);
-    expect(() => createUndiciTransport({ headersTimeoutMs: -1 })).toThrow(/headersTimeoutMs must be a positive number/);
+    expect(() => createUndiciTransport({ headersTimeoutMs: -1 })).toThrow(/^createUndiciTransport: 'headersTimeoutMs' must be a positive number/);
     expect(() => createUndiciTransport({ bodyTimeoutMs: Number.NaN })).toThrow(ConfigurationError);
-    expect(() => createUndiciTransport({ maxResponseBytes: 1.5 })).toThrow(/maxResponseBytes must be a positive integer/);
+    expect(() => createUndiciTransport({ maxResponseBytes: 1.5 })).toThrow(/^createUndiciTransport: 'maxResponseBytes' must be a positive integer/);
     expect(() => createUndiciTransport({ connections: 0 })).toThrow(ConfigurationError);
     let error: unknown;
     try {
@@ -301,7 +301,7 @@ describe("createUndiciTransport: injected dispatcher and configuration", () => {
     }
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(`${String(error)} ${inspect(error)}`).not.toContain("hunter2");
-    expect(() => createUndiciTransport({ proxy: "not a url hunter2" })).toThrow(/proxy must be an absolute URL/);
+    expect(() => createUndiciTransport({ proxy: "not a url hunter2" })).toThrow(/^createUndiciTransport: 'proxy' must be an absolute URL/);
   });
 
   it("prints without its dispatcher internals (proxy credentials)", async () => {

@@ -3,110 +3,25 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from "node:net";
 import {
   ConfigurationError,
-  DaemonAuthError,
-  InvalidRequestError,
-  ServerError,
-  ThrottledError,
   createDaemonClient,
   normalizeEntraScopes,
   type AccessTokenResult,
-  type DaemonClient,
-  type DaemonClientOptions,
   type TelemetryHooks,
 } from "@daemon-auth/core";
 import { aadstsTransport } from "./lib/aadsts-transport.js";
 import { isLoopbackHost, refusalReason } from "./lib/guard.js";
 import { headerMatcher } from "./lib/header-secret.js";
 import { coreLogger, type SidecarLog } from "./lib/log.js";
-import { createSidecarMetrics, type RequestOutcome } from "./lib/metrics.js";
+import { describe, failureOf, printable, sendJson, type Outcome } from "./lib/answers.js";
+import { createSidecarMetrics } from "./lib/metrics.js";
+import type { RunningSidecar, Sidecar, SidecarOptions } from "./types.js";
+
+export type { RunningSidecar, Sidecar, SidecarOptions } from "./types.js";
 
 /** The header every token request must carry, as App Service names it. */
 export const IDENTITY_HEADER = "x-identity-header";
 /** The App Service managed identity API version the sidecar speaks. */
 export const APP_SERVICE_API_VERSION = "2019-08-01";
-
-/** Options of {@link createSidecar} and {@link startSidecar}. */
-export interface SidecarOptions {
-  /**
-   * The daemon client's options (tenant, client id, credential, `cache`…). The sidecar
-   * creates the client, wraps its `transport` and adds its own telemetry hooks (yours
-   * still run). It disposes the client on close; the `cache` store's owner disposes it.
-   */
-  client: DaemonClientOptions;
-  /**
-   * The shared secret callers send in `X-IDENTITY-HEADER` (App Service's `IDENTITY_HEADER`):
-   * printable ASCII, at least 16 characters.
-   */
-  header: string;
-  /** The scopes served, as `<resource>/.default`; any other is refused without a token request. */
-  allowScopes: readonly string[];
-  /**
-   * Tenants a caller may name (`tenant=` on `/token`), besides the client's own tenant,
-   * which requests without a tenant use.
-   * @default none
-   */
-  allowTenants?: readonly string[];
-  /**
-   * The address to listen on.
-   * @default "127.0.0.1"
-   */
-  host?: string;
-  /**
-   * The TCP port; 0 picks a free one (read it from {@link RunningSidecar.port}).
-   * @default 0
-   */
-  port?: number;
-  /**
-   * Must be true to listen on an address other hosts can reach: whoever reaches the port
-   * and knows the header gets the daemon's tokens.
-   * @default false
-   */
-  allowRemote?: boolean;
-  /**
-   * Receives the access log (one record per request) and lifecycle records; core's own
-   * records go here too.
-   * @default no logging
-   */
-  log?: SidecarLog;
-  /**
-   * How long {@link RunningSidecar.close} waits for requests in flight before cutting
-   * their connections, in milliseconds.
-   * @default 10000
-   */
-  shutdownTimeoutMs?: number;
-}
-
-/** A listening sidecar. */
-export interface RunningSidecar {
-  /** `http://127.0.0.1:<port>` (no trailing slash); the App Service endpoint is `${url}/msi/token`. */
-  readonly url: string;
-  readonly port: number;
-  /** Stops accepting, answers the requests in flight, then disposes the client. Safe to call twice. */
-  close(): Promise<void>;
-}
-
-/** A sidecar that is not listening yet, or is served by your own HTTP server. */
-export interface Sidecar {
-  /** The client the sidecar acquires tokens with. */
-  readonly client: DaemonClient;
-  /** The request handler, to mount on a server you own (TLS, a Unix socket…). */
-  readonly requestListener: RequestListener;
-  /** The metrics in Prometheus text format, as `GET /metrics` answers. */
-  metrics(): Promise<string>;
-  /** Starts listening on `host:port`. */
-  listen(): Promise<RunningSidecar>;
-  /** Stops the server if listening, answers the requests in flight, disposes the client. */
-  close(): Promise<void>;
-}
-
-/** The access log fields of one request. */
-interface Outcome {
-  status: number;
-  outcome: RequestOutcome;
-  scope?: string;
-  tenant?: string;
-  source?: string;
-}
 
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 const TOKEN_PATHS = new Set(["/msi/token", "/token"]);
@@ -430,40 +345,3 @@ function checkScopes(scopes: readonly string[], entra: boolean): readonly string
   return [...new Set(scopes)];
 }
 
-/** The answer to a failed acquisition: a status callers' retry policies handle right, and a message that says what to do. */
-function failureOf(error: unknown): Outcome & { message: string; headers: Record<string, string> } {
-  if (error instanceof ThrottledError) {
-    const seconds = Math.max(1, Math.ceil((error.retryAfter.getTime() - Date.now()) / 1000));
-    return { status: 429, outcome: "throttled", message: error.message, headers: { "retry-after": String(seconds) } };
-  }
-  // Not retried by the SDKs (a refusal repeats), and App Service relays Entra's refusals as 400 too.
-  if (error instanceof ServerError) return { status: 400, outcome: "upstream_refused", message: error.message, headers: {} };
-  if (error instanceof InvalidRequestError) return { status: 400, outcome: "bad_request", message: error.message, headers: {} };
-  if (error instanceof DaemonAuthError && ["ERR_HTTP", "ERR_INVALID_RESPONSE", "ERR_TIMEOUT"].includes(error.code)) {
-    return { status: 503, outcome: "upstream_unavailable", message: error.message, headers: {} };
-  }
-  // Core's messages are free of secrets by contract; anything else may not be.
-  const message = error instanceof DaemonAuthError ? error.message : "The sidecar failed to acquire a token; see its log.";
-  return { status: 500, outcome: "error", message, headers: {} };
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-    "x-content-type-options": "nosniff",
-    ...headers,
-  });
-  response.end(response.req.method === "HEAD" ? undefined : text);
-}
-
-function describe(error: unknown): string {
-  return error instanceof DaemonAuthError ? `${error.code}: ${error.message}` : error instanceof Error ? error.name : "unknown error";
-}
-
-/** A caller's value, shortened and stripped of control characters before it goes into a message. */
-function printable(value: string): string {
-  const clean = value.replace(/[^\x20-\x7e]/g, "?");
-  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
-}

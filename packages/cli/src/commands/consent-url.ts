@@ -1,6 +1,6 @@
 import { CLOUD_AUTHORITY_HOSTS } from "@daemon-auth/core";
 import { ENVIRONMENT_VARIABLES as VARIABLES } from "@daemon-auth/environment";
-import { buildAdminConsentUrl } from "@daemon-auth/http-undici";
+import { buildAdminConsentUrl } from "@daemon-auth/core/protocol";
 import { parseCommand, UsageError } from "../lib/args.js";
 import type { CommandRun } from "../lib/command.js";
 

@@ -1,4 +1,4 @@
-import type { Clock } from "../environment.js";
+import type { Clock } from "../seams.js";
 import { PERMANENT_ERROR_CODES, ServerError, ThrottledError, type DaemonAuthError } from "../errors.js";
 import { throttledUntil } from "../lib/token-endpoint.js";
 import { fleetBackoffError, type FleetFailure } from "./fleet-backoff.js";

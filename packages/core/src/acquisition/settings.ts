@@ -1,6 +1,6 @@
 import type { TokenCacheStore } from "../cache-store.js";
 import type { DaemonClientOptions, RetryOptions } from "../client-types.js";
-import { systemClock, type Clock, type Logger, type TelemetryHooks } from "../environment.js";
+import { systemClock, type Clock, type Logger, type TelemetryHooks } from "../seams.js";
 import { ConfigurationError } from "../errors.js";
 import { fetchTransport, type HttpTransport } from "../transport.js";
 import type { LifetimePolicy } from "../lib/cached-token.js";

@@ -1,5 +1,5 @@
 import type { StoreLock, TokenCacheStore } from "../cache-store.js";
-import type { Clock, Logger } from "../environment.js";
+import type { Clock, Logger } from "../seams.js";
 import { CacheError } from "../errors.js";
 import { deserializeToken, serializeToken, type CachedToken } from "../lib/cached-token.js";
 import { describeError } from "../lib/describe-error.js";

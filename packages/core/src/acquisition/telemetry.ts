@@ -1,4 +1,4 @@
-import type { Logger } from "../environment.js";
+import type { Logger } from "../seams.js";
 import { DaemonAuthError, ServerError } from "../errors.js";
 import { describeError } from "../lib/describe-error.js";
 

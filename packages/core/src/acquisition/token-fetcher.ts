@@ -1,4 +1,4 @@
-import type { Clock } from "../environment.js";
+import type { Clock } from "../seams.js";
 import type { TokenTarget } from "./token-target.js";
 
 /**

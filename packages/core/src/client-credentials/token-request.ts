@@ -1,5 +1,5 @@
 import type { ClientSettings } from "../client/settings.js";
-import type { TelemetryHooks } from "../environment.js";
+import type { TelemetryHooks } from "../seams.js";
 import {
   JWT_BEARER_ASSERTION_TYPE,
   type ClientAuthentication,

@@ -1,6 +1,6 @@
 import type { DaemonClientOptions } from "../client-types.js";
 import type { ClientCredential } from "../credential.js";
-import type { TelemetryHooks } from "../environment.js";
+import type { TelemetryHooks } from "../seams.js";
 import { ConfigurationError } from "../errors.js";
 import { acquisitionSettings, checkKnownKeys, checkStore, type AcquisitionSettings } from "../acquisition/settings.js";
 import { resolveAuthority, type Authority } from "../lib/authority.js";

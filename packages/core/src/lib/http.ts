@@ -1,5 +1,5 @@
 import { AbortError, InvalidResponseError } from "../errors.js";
-import type { Clock } from "../environment.js";
+import type { Clock } from "../seams.js";
 import { printable } from "./validation.js";
 
 /** Token and discovery responses are small; anything larger is a misbehaving server. */

@@ -1,5 +1,5 @@
 import type { RetryOptions } from "../client-types.js";
-import type { Clock, Logger, TelemetryHooks } from "../environment.js";
+import type { Clock, Logger, TelemetryHooks } from "../seams.js";
 import {
   AbortError,
   DaemonAuthError,

@@ -3,8 +3,9 @@
  * configured scopes, the reading of 401 challenges and of 403 consent refusals.
  * No undici import: the two front ends differ only in how they move bytes.
  */
-import { ConfigurationError, InvalidResponseError, type AcquireTokenRequest, type DaemonClient } from "@daemon-auth/core";
-import { buildAdminConsentUrl } from "../admin-consent.js";
+import { InvalidResponseError, type AcquireTokenRequest, type DaemonClient } from "@daemon-auth/core";
+import { optionChecks, type OptionChecks } from "@daemon-auth/core/adapter";
+import { buildAdminConsentUrl } from "@daemon-auth/core/protocol";
 import { ConsentRequiredError } from "../consent-required-error.js";
 import { parseWwwAuthenticate, type WwwAuthenticateChallenge } from "../www-authenticate.js";
 
@@ -71,18 +72,19 @@ export class ApiAuth {
   #lastTenant: string | undefined;
 
   constructor(options: ApiAuthOptions, factory: string) {
+    const check = optionChecks(factory);
     if (typeof options !== "object" || options === null) {
-      throw new ConfigurationError(`${factory}: pass options with a client and scopes.`);
+      throw check.error("pass options with a client and scopes.");
     }
     const { client, scopes, tenantId, consent = {}, origins } = options;
     if (typeof client?.acquireTokenForClient !== "function") {
-      throw new ConfigurationError(`${factory}: client must be a DaemonClient (from createDaemonClient).`);
+      throw check.error("'client' must be a DaemonClient (from createDaemonClient).");
     }
     if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === "string" && scope.trim() !== "")) {
-      throw new ConfigurationError(`${factory}: scopes must be a non-empty list, such as ["https://graph.microsoft.com/.default"].`);
+      throw check.error(`'scopes' must be a non-empty list, such as ["https://graph.microsoft.com/.default"].`);
     }
     if (tenantId !== undefined && (typeof tenantId !== "string" || tenantId.trim() === "")) {
-      throw new ConfigurationError(`${factory}: tenantId must be a tenant GUID or verified domain, or left out to use the client's tenant.`);
+      throw check.error("'tenantId' must be a tenant GUID or verified domain, or left out to use the client's tenant.");
     }
     this.#client = client;
     this.#scopes = [...(scopes as readonly string[])];
@@ -90,9 +92,9 @@ export class ApiAuth {
     this.#consent = { ...consent };
     if (origins !== undefined) {
       if (!Array.isArray(origins) || origins.length === 0) {
-        throw new ConfigurationError(`${factory}: origins must be a non-empty list such as ["https://graph.microsoft.com"], or left out.`);
+        throw check.error(`'origins' must be a non-empty list such as ["https://graph.microsoft.com"], or left out.`);
       }
-      this.#origins = new Set(origins.map((origin: unknown) => originOf(origin, factory)));
+      this.#origins = new Set(origins.map((origin: unknown) => originOf(origin, check)));
     }
     // A malformed consent option should fail now, not when an API first says 403.
     buildAdminConsentUrl(this.#consentUrlOptions(tenantId ?? "organizations"));
@@ -242,7 +244,7 @@ export function isJson(contentType: string | null | undefined): boolean {
   return type === "application/json" || type.endsWith("+json");
 }
 
-function originOf(value: unknown, factory: string): string {
+function originOf(value: unknown, check: OptionChecks): string {
   try {
     if (typeof value === "string" || value instanceof URL) {
       const url = new URL(value);
@@ -251,5 +253,5 @@ function originOf(value: unknown, factory: string): string {
   } catch {
     // Fall through to the configuration error.
   }
-  throw new ConfigurationError(`${factory}: each origin must be an absolute http(s) URL such as https://graph.microsoft.com.`);
+  throw check.error("each of 'origins' must be an absolute http(s) URL such as https://graph.microsoft.com.");
 }

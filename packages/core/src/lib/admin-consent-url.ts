@@ -1,14 +1,17 @@
 /**
  * The admin consent endpoint of the Microsoft identity platform: build the URL a tenant
  * admin opens to grant the app its application permissions, and read the redirect that
- * comes back. Pure (no I/O, no undici, no `node:` imports) so it can move to core.
+ * comes back. Pure: no I/O, so any package (the CLI, http-undici's consent errors, a
+ * multi-tenant app's onboarding) builds and reads it the same way, through
+ * `@daemon-auth/core/protocol`.
  *
  * @see https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
  */
-import { ConfigurationError, InvalidResponseError } from "@daemon-auth/core";
+import { ConfigurationError, InvalidResponseError } from "../errors.js";
+import { CLOUD_AUTHORITY_HOSTS } from "./authority.js";
 
-/** The public cloud's sign-in host. */
-export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
+/** The public cloud's sign-in host, from core's cloud table: where admins consent unless told otherwise. */
+const DEFAULT_AUTHORITY_HOST = CLOUD_AUTHORITY_HOSTS.public;
 
 /** Options of {@link buildAdminConsentUrl}. */
 export interface AdminConsentUrlOptions {

@@ -1,3 +1,5 @@
+// The seams a client takes from its host: the clock, the logger and the telemetry hooks.
+
 /** The time source; inject one in tests. */
 export interface Clock {
   /** Milliseconds since the epoch. */
