@@ -259,6 +259,11 @@ for (const node of nodes) {
       assertNetworkThenCache(parseSources(await runOk(node.path, ["token.cjs"], { env: scriptEnv() })));
     });
 
+    void it("a managed identity script gets the host identity's token from the emulator's IMDS endpoint, then from the cache", async () => {
+      const env = { CONSUMER_SCOPE: demo.scope, AZURE_POD_IDENTITY_AUTHORITY_HOST: emulatorUrl };
+      assertNetworkThenCache(parseSources(await runOk(node.path, ["identity.mjs"], { env })));
+    });
+
     void it("with cache-file, a second process gets the token from the file store", async () => {
       const directory = await mkdtemp(join(work, "file-cache-"));
       const env = { ...scriptEnv(), CONSUMER_CACHE: "file", CONSUMER_CACHE_DIR: directory };
