@@ -57,6 +57,8 @@ export class TokenAcquirer {
   /** `authority|client|`: the key prefix up to the tenant. */
   private readonly keyPrefix: string;
   private readonly lifetime = new AbortController();
+  /** The scopes of the latest target, see {@link target}. */
+  private lastScopes: readonly string[] = [];
 
   constructor(
     private readonly fetcher: TokenFetcher,
@@ -82,7 +84,12 @@ export class TokenAcquirer {
 
   /** The target of `tenantId` and `scopes`, both already normalized by the caller. */
   target(tenantId: string, scopes: readonly string[]): TokenTarget {
-    return tokenTarget(this.keyPrefix, tenantId, scopes);
+    // Consecutive targets of the same scopes share one frozen list, and so do their tokens:
+    // ~56 bytes a token for a daemon going round many tenants with one resource.
+    const last = this.lastScopes;
+    if (last.length === scopes.length && last.every((scope, i) => scope === scopes[i])) return tokenTarget(this.keyPrefix, tenantId, last);
+    this.lastScopes = Object.freeze([...scopes]);
+    return tokenTarget(this.keyPrefix, tenantId, this.lastScopes);
   }
 
   /**
@@ -144,7 +151,7 @@ export class TokenAcquirer {
     const key = tokenCacheKey(this.keyPrefix, cached.tenantId, cached.scopeKey);
     if (this.flights.has(key) || this.lifetime.signal.aborted || this.gates.refreshPaused(key, this.settings.clock.now())) return;
     const target: TokenTarget = { key, tenantId: cached.tenantId, scopes: cached.scopes, scopeKey: cached.scopeKey };
-    const correlationId = crypto.randomUUID();
+    const correlationId = newCorrelationId();
     const flight = this.flights.run(target.key, () => this.acquireShared(target, { bypassRead: false, claims: undefined, correlationId }));
     if (this.settings.telemetry?.onBackgroundRefresh !== undefined) this.reportBackgroundRefresh(flight, cached);
     flight.catch((error: unknown) => {
@@ -322,8 +329,17 @@ function checkFetched(fetched: FetchedToken, kind: string): void {
 function flightMode(options: AcquireOptions): FlightMode {
   const claims = options.claims === undefined ? undefined : checkClaims(options.claims);
   checkSignal(options.signal);
-  const correlationId = options.correlationId === undefined ? crypto.randomUUID() : checkCorrelationId(options.correlationId);
+  const correlationId = options.correlationId === undefined ? newCorrelationId() : checkCorrelationId(options.correlationId);
   return { bypassRead: options.forceRefresh === true || claims !== undefined, claims, correlationId };
+}
+
+/**
+ * A random UUID as one flat string. Node builds `randomUUID()` by concatenation, a tree of
+ * ~15 strings (~480 bytes) that every cached token kept; `toLowerCase()` (a UUID is lower
+ * case already) hands back its flat 56-byte copy.
+ */
+function newCorrelationId(): string {
+  return crypto.randomUUID().toLowerCase();
 }
 
 function checkCorrelationId(correlationId: unknown): string {
