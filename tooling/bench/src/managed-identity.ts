@@ -97,11 +97,11 @@ export async function managedIdentityScenario(sizes: Pick<BenchSizes, "repetitio
       ],
       targets: [
         {
-          target: "10. managed identity cache hit faster than both incumbents",
+          target: "12. managed identity cache hit faster than both incumbents",
           met: ours < (hit.msal ?? Number.NaN) && ours < (hit.identity ?? Number.NaN),
           measured: `${ours.toFixed(2)} µs vs ${(hit.msal ?? Number.NaN).toFixed(2)} (msal-node), ${(hit.identity ?? Number.NaN).toFixed(2)} (@azure/identity)`,
         },
-        { target: `10. one IMDS request for ${callers} concurrent cold calls`, met: cold.ours === 1, measured: `${cold.ours} vs ${cold.msal} (msal-node), ${cold.identity} (@azure/identity)` },
+        { target: `12. one IMDS request for ${callers} concurrent cold calls`, met: cold.ours === 1, measured: `${cold.ours} vs ${cold.msal} (msal-node), ${cold.identity} (@azure/identity)` },
       ],
     };
   } finally {

@@ -3,9 +3,10 @@ import type { ConfidentialClientApplication } from "@azure/msal-node";
 import type { DaemonClient } from "@daemon-auth/core";
 import { BENCH_IDS, benchTenant, identityCredential, msalAuthority, msalClient, ourClient } from "./clients.js";
 import { createFakeNetwork, type FakeNetwork } from "./fake-network.js";
+import { fillAndTime, floorLookup, timeBesideFloor, type BesideFloor } from "./hit-timing.js";
 import { collectGarbage, median, medianMicrosPerCall } from "./measure.js";
 
-/** How hard each scenario works; the defaults keep a full run within about five minutes on 2 cores. */
+/** How hard each scenario works; the defaults keep a full run within about eight minutes on 2 loaded cores. */
 export interface BenchSizes {
   /**
    * Timed runs per figure; the median is reported.
@@ -70,6 +71,16 @@ export interface BenchSizes {
    */
   sidecarCallers: number;
   /**
+   * Audience counts of the high-cardinality scenario (scopes cached in one tenant); empty skips it.
+   * @default [1, 1000, 100000]
+   */
+  audienceCounts: readonly number[];
+  /**
+   * Fresh processes per library of the cold-start scenario; 0 skips it.
+   * @default 5
+   */
+  coldStartRuns: number;
+  /**
    * Concurrent cold callers of the managed identity scenario (IMDS on the emulator); 0 skips it.
    * @default 1000
    */
@@ -90,6 +101,8 @@ export const DEFAULT_SIZES: BenchSizes = {
   memoryTenants: 100_000,
   sidecarDurationMs: 3_000,
   sidecarCallers: 8,
+  audienceCounts: [1, 1_000, 100_000],
+  coldStartRuns: 5,
   managedIdentityCallers: 1_000,
 };
 
@@ -106,8 +119,10 @@ export interface Figure {
   readonly identity: number | undefined;
   /** Higher is better (a rate), so a ratio above 1 favours daemon-auth. */
   readonly higherIsBetter?: boolean;
-  /** What the same work costs without any token library (a bare HTTP loop), where there is one. */
+  /** What the same work costs without any token library (a bare HTTP loop, a bare `Map`), where there is one. */
   readonly floor?: number;
+  /** ours ÷ floor as measured side by side (median of slice pairs), where the floor was timed in slices beside ours. */
+  readonly floorRatio?: number;
   readonly note?: string;
 }
 
@@ -159,94 +174,98 @@ export async function cacheHitOneTenant(sizes: BenchSizes): Promise<Figure> {
   }
 }
 
-/**
- * Calls per timed run at `tenants` cached tenants: fewer when a call scans the cache, so
- * a slow library still finishes.
- */
-function iterationsFor(sizes: BenchSizes, microsPerCall: number): number {
-  const budgetUs = 300_000;
-  return Math.max(50, Math.min(sizes.hitIterations, Math.floor(budgetUs / Math.max(microsPerCall, 0.001))));
+/** Slices of each library and of the floor when they are timed side by side. */
+export function floorPairs(sizes: BenchSizes): { pairs: number; iterations: number } {
+  return { pairs: sizes.repetitions * 4, iterations: Math.max(50, Math.floor(sizes.hitIterations / 8)) };
 }
 
-/** Fills a cache with `tenants` tenants, then times hits in a fixed pseudo-random tenant order. */
-async function timeManyTenants(sizes: BenchSizes, tenants: number, call: HitCall): Promise<{ us: number; fillMs: number }> {
-  const names = Array.from({ length: tenants }, (_, t) => benchTenant(t));
-  const fillStart = performance.now();
-  for (const name of names) await call(name);
-  const fillMs = performance.now() - fillStart;
+/**
+ * Fills `call`'s cache with every key and keeps each answer in a bare `Map` by the caller's
+ * own key, then times the hits beside that map's {@link floorLookup}, in the same order.
+ */
+export async function oursBesideFloor(sizes: BenchSizes, keys: readonly string[], call: HitCall): Promise<BesideFloor> {
+  const answers = new Map<string, unknown>();
+  for (const key of keys) answers.set(key, await call(key));
   await settle();
-  const order = spread(tenants);
-  const hit = (i: number): Promise<unknown> => call(names[order[i & (order.length - 1)] ?? 0]);
-  // A probe sizes the timed runs: an incumbent may scan its cache on each call.
-  const probe = await medianMicrosPerCall(1, 20, hit);
-  const us = await medianMicrosPerCall(sizes.repetitions, iterationsFor(sizes, probe), hit);
-  return { us, fillMs };
+  const { pairs, iterations } = floorPairs(sizes);
+  return timeBesideFloor(keys, call, floorLookup(answers), pairs, iterations);
+}
+
+/** What the target of a scenario against its floor says of one figure. */
+export function floorNote(result: BesideFloor): string {
+  return `floor (async bare Map lookup, same keys and order) ${result.floor.toFixed(2)} µs: daemon-auth at ${result.ratio.toFixed(2)}× floor`;
 }
 
 /**
- * A fixed pseudo-random visiting order of the tenants (a power-of-two length, the same for
- * every count), so no cache sees them in insertion order and every count pays the same to pick one.
+ * The incumbents' figures at `count` keys, each skipped once filling its cache for the next
+ * count would take longer than `sizes.fillBudgetMs`: each of their calls scans the cache,
+ * so filling grows with the square of the count (projected from 100 keys up: below that the
+ * fixed cost of a call dominates). `skipReason` carries the skips from one count to the next.
  */
-function spread(tenants: number): Uint32Array {
-  const order = new Uint32Array(65_536);
-  let x = 2_463_534_242;
-  for (let i = 0; i < order.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    order[i] = (x >>> 0) % Math.max(tenants, 1);
+export async function incumbentsAt(
+  sizes: BenchSizes,
+  keys: readonly string[],
+  next: number | undefined,
+  calls: Partial<Record<Incumbent, () => HitCall>>,
+  skipReason: Partial<Record<Incumbent, string>>,
+  progress: (line: string) => void,
+): Promise<{ theirs: Partial<Record<Incumbent, number>>; notes: string[] }> {
+  const theirs: Partial<Record<Incumbent, number>> = {};
+  const notes: string[] = [];
+  for (const [name, start] of Object.entries(calls) as [Incumbent, () => HitCall][]) {
+    const skipped = skipReason[name];
+    if (skipped !== undefined) {
+      notes.push(skipped);
+      continue;
+    }
+    const result = await fillAndTime(keys, start(), sizes, settle);
+    theirs[name] = result.us;
+    notes.push(`${INCUMBENTS[name]} cache fill ${(result.fillMs / 1000).toFixed(1)} s`);
+    progress(`  ${keys.length} keys: ${INCUMBENTS[name]} ${result.us.toFixed(2)} µs/call`);
+    const projectedMs = next === undefined || keys.length < 100 ? 0 : result.fillMs * (next / keys.length) ** 2;
+    if (projectedMs > sizes.fillBudgetMs) {
+      skipReason[name] = `${INCUMBENTS[name]} not run: its cache fill would take ~${Math.round(projectedMs / 1000)} s or more`;
+    }
   }
-  return order;
+  return { theirs, notes };
 }
 
-/** Scenario 2: a cache hit for a per-request tenant among many cached ones. */
+/** Scenario 2: a cache hit for a per-request tenant among many cached ones, beside its floor. */
 export async function cacheHitManyTenants(
   sizes: BenchSizes,
   progress: (line: string) => void = () => {},
 ): Promise<{ figures: Figure[]; flat: boolean | undefined }> {
   const figures: Figure[] = [];
   const skipReason: Partial<Record<Incumbent, string>> = {};
-  const oursByCount = new Map<number, number>();
   const counts = [...sizes.tenantCounts].sort((a, b) => a - b);
   for (const [index, tenants] of counts.entries()) {
+    const names = Array.from({ length: tenants }, (_, t) => benchTenant(t));
     const network = createFakeNetwork();
     const ours = ourClient(network, Math.max(tenants, 1));
-    const oursUs = (await timeManyTenants(sizes, tenants, ourHit(ours))).us;
+    const measured = await oursBesideFloor(sizes, names, ourHit(ours));
     await ours.dispose();
-    oursByCount.set(tenants, oursUs);
-    progress(`  ${tenants} tenants: daemon-auth ${oursUs.toFixed(2)} µs/call`);
-    const theirs: Partial<Record<Incumbent, number>> = {};
-    const notes: string[] = [];
-    for (const name of Object.keys(INCUMBENTS) as Incumbent[]) {
-      const skipped = skipReason[name];
-      if (skipped !== undefined) {
-        notes.push(skipped);
-        continue;
-      }
-      const call = name === "msal" ? msalHit(msalClient(network)) : identityHit(identityCredential(network));
-      const result = await timeManyTenants(sizes, tenants, call);
-      theirs[name] = result.us;
-      notes.push(`${INCUMBENTS[name]} cache fill ${(result.fillMs / 1000).toFixed(1)} s`);
-      progress(`  ${tenants} tenants: ${INCUMBENTS[name]} ${result.us.toFixed(2)} µs/call`);
-      // Each incumbent call scans its cache, so filling grows with the square of the count
-      // (projected from 100 tenants up: below that the fixed cost of a call dominates).
-      const next = counts[index + 1];
-      const projectedMs = next === undefined || tenants < 100 ? 0 : result.fillMs * (next / tenants) ** 2;
-      if (projectedMs > sizes.fillBudgetMs) {
-        skipReason[name] = `${INCUMBENTS[name]} not run: its cache fill would take ~${Math.round(projectedMs / 1000)} s or more`;
-      }
-    }
+    progress(`  ${tenants} tenants: daemon-auth ${measured.ours.toFixed(2)} µs/call, ${measured.ratio.toFixed(2)}× floor`);
+    const { theirs, notes } = await incumbentsAt(
+      sizes,
+      names,
+      counts[index + 1],
+      { msal: () => msalHit(msalClient(network)), identity: () => identityHit(identityCredential(network)) },
+      skipReason,
+      progress,
+    );
     figures.push({
       scenario: `cache hit, ${tenants.toLocaleString("en-US")} tenants`,
       unit: "µs/call",
-      ours: oursUs,
+      ours: measured.ours,
       msal: theirs.msal,
       identity: theirs.identity,
-      note: notes.join("; "),
+      floor: measured.floor,
+      floorRatio: measured.ratio,
+      note: [floorNote(measured), ...notes].join("; "),
     });
   }
-  const smallest = oursByCount.get(counts[0] ?? 1);
-  const largest = oursByCount.get(counts.at(-1) ?? 1);
+  const smallest = figures[0]?.ours;
+  const largest = figures.at(-1)?.ours;
   const flat = smallest === undefined || largest === undefined ? undefined : largest / smallest <= 1.5;
   return { figures, flat };
 }

@@ -17,7 +17,8 @@
  * const hit = acquirer.cached(IMDS_TENANT, scope);
  * const result = hit ?? (await acquirer.acquire(acquirer.target(IMDS_TENANT, [scope]), { signal }));
  */
-export { TokenAcquirer, type AcquireOptions } from "./token-acquirer.js";
+export { TokenAcquirer } from "./token-acquirer.js";
+export type { AcquireOptions } from "./acquire-options.js";
 export type { FetchedToken, TokenFetchContext, TokenFetcher } from "./token-fetcher.js";
 export type { TokenTarget } from "./token-target.js";
 export { resolveAcquisitionSettings, type AcquisitionOptions, type AcquisitionSettings } from "./settings.js";

@@ -1,5 +1,5 @@
 import type { AccessTokenResult } from "../client-types.js";
-import { ConfigurationError, InvalidRequestError, InvalidResponseError } from "../errors.js";
+import { ConfigurationError, InvalidResponseError } from "../errors.js";
 import { redacted } from "../redacted.js";
 import type { AcquisitionSettings } from "./settings.js";
 import { createCachedToken, keyPrefix, tokenCacheKey, TokenIndex, toResult, type CachedToken } from "../lib/cached-token.js";
@@ -13,27 +13,7 @@ import { SharedStore } from "./shared-store.js";
 import { SingleFlight } from "./single-flight.js";
 import type { FetchedToken, TokenFetcher } from "./token-fetcher.js";
 import { tokenTarget, type TokenTarget } from "./token-target.js";
-
-/** How one acquisition may be answered; the fields of `AcquireTokenRequest` past its target. */
-export interface AcquireOptions {
-  /** Skip the cache read and fetch a new token (it is still stored). */
-  readonly forceRefresh?: boolean | undefined;
-  /** A claims challenge (JSON object text); bypasses the cache read and is passed to the fetcher. */
-  readonly claims?: string | undefined;
-  /** Cancels this caller's wait (a shared flight goes on for the others). */
-  readonly signal?: AbortSignal | undefined;
-  /** @default a random UUID */
-  readonly correlationId?: string | undefined;
-  /** Ask the server to echo the correlation id; passed to the fetcher, not part of the flight. @default false */
-  readonly returnClientRequestId?: boolean | undefined;
-}
-
-interface FlightMode {
-  readonly bypassRead: boolean;
-  readonly claims: string | undefined;
-  readonly correlationId: string;
-  readonly returnClientRequestId: boolean;
-}
+import { flightMode, newCorrelationId, type AcquireOptions, type FlightMode } from "./acquire-options.js";
 
 /**
  * The acquisition machinery around a {@link TokenFetcher}, the same for every token
@@ -60,6 +40,8 @@ export class TokenAcquirer {
   /** `authority|client|`: the key prefix up to the tenant. */
   private readonly keyPrefix: string;
   private readonly lifetime = new AbortController();
+  /** The scopes of the latest target, see {@link target}. */
+  private lastScopes: readonly string[] = [];
 
   constructor(
     private readonly fetcher: TokenFetcher,
@@ -85,7 +67,12 @@ export class TokenAcquirer {
 
   /** The target of `tenantId` and `scopes`, both already normalized by the caller. */
   target(tenantId: string, scopes: readonly string[]): TokenTarget {
-    return tokenTarget(this.keyPrefix, tenantId, scopes);
+    // Consecutive targets of the same scopes share one frozen list, and so do their tokens:
+    // ~56 bytes a token for a daemon going round many tenants with one resource.
+    const last = this.lastScopes;
+    if (last.length === scopes.length && last.every((scope, i) => scope === scopes[i])) return tokenTarget(this.keyPrefix, tenantId, last);
+    this.lastScopes = Object.freeze([...scopes]);
+    return tokenTarget(this.keyPrefix, tenantId, this.lastScopes);
   }
 
   /**
@@ -147,7 +134,7 @@ export class TokenAcquirer {
     const key = tokenCacheKey(this.keyPrefix, cached.tenantId, cached.scopeKey);
     if (this.flights.has(key) || this.lifetime.signal.aborted || this.gates.refreshPaused(key, this.settings.clock.now())) return;
     const target: TokenTarget = { key, tenantId: cached.tenantId, scopes: cached.scopes, scopeKey: cached.scopeKey };
-    const correlationId = crypto.randomUUID();
+    const correlationId = newCorrelationId();
     const flight = this.flights.run(target.key, () => this.acquireShared(target, { bypassRead: false, claims: undefined, correlationId, returnClientRequestId: false }));
     if (this.settings.telemetry?.onBackgroundRefresh !== undefined) this.reportBackgroundRefresh(flight, cached);
     flight.catch((error: unknown) => {
@@ -323,45 +310,4 @@ function checkFetched(fetched: FetchedToken, kind: string): void {
   if (typeof fetched.expiresIn !== "number" || !(fetched.expiresIn > 0)) {
     throw new InvalidResponseError(`The ${kind} token source returned no positive lifetime ('expiresIn'); the token's lifetime is unknown.`);
   }
-}
-
-/** Checks the per-request options before any I/O. */
-function flightMode(options: AcquireOptions): FlightMode {
-  const claims = options.claims === undefined ? undefined : checkClaims(options.claims);
-  checkSignal(options.signal);
-  const correlationId = options.correlationId === undefined ? crypto.randomUUID() : checkCorrelationId(options.correlationId);
-  const returnClientRequestId: unknown = options.returnClientRequestId;
-  if (returnClientRequestId !== undefined && typeof returnClientRequestId !== "boolean") {
-    throw new InvalidRequestError("'returnClientRequestId' must be true or false.");
-  }
-  return { bypassRead: options.forceRefresh === true || claims !== undefined, claims, correlationId, returnClientRequestId: returnClientRequestId === true };
-}
-
-function checkCorrelationId(correlationId: unknown): string {
-  // Sent as the client-request-id header: visible ASCII only, or fetch refuses the request.
-  if (typeof correlationId !== "string" || !/^[\x21-\x7e]{1,256}$/.test(correlationId)) {
-    throw new InvalidRequestError("'correlationId' must be 1 to 256 visible ASCII characters, e.g. a UUID.");
-  }
-  return correlationId;
-}
-
-function checkSignal(signal: unknown): void {
-  const candidate = signal as Partial<AbortSignal> | null | undefined;
-  if (signal !== undefined && (typeof candidate?.aborted !== "boolean" || typeof candidate.addEventListener !== "function")) {
-    throw new InvalidRequestError("'signal' must be an AbortSignal, e.g. AbortSignal.timeout(5000).");
-  }
-}
-
-function checkClaims(claims: unknown): string {
-  if (typeof claims === "string") {
-    try {
-      const parsed: unknown = JSON.parse(claims);
-      if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return claims;
-    } catch {
-      // fall through to the error below
-    }
-  }
-  throw new InvalidRequestError(
-    "'claims' must be a JSON object string, as decoded from the base64 'claims' of a WWW-Authenticate challenge.",
-  );
 }

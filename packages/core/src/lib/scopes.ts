@@ -87,7 +87,9 @@ function normalizeEntraScope(scope: unknown): string {
       normalized = `${normalized}${DEFAULT_SUFFIX}`;
     }
   }
-  return checkEntraScope(normalized);
+  // The caller's own string when nothing changed: every token of the scope shares it, and a
+  // hit compares the index's scope key with the caller's by identity.
+  return checkEntraScope(normalized === scope ? scope : normalized);
 }
 
 function checkEntraScope(scope: unknown): string {

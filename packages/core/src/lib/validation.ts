@@ -28,7 +28,10 @@ export function checkTenant(tenant: unknown, source: string, ErrorType: ErrorCla
   if (tenant.length > 253 || !TENANT_PATTERN.test(tenant)) {
     throw new ErrorType(`${source} '${printable(tenant)}' is not a tenant id: use the tenant's GUID or a verified domain name.`);
   }
-  return tenant.toLowerCase();
+  // The caller's own string when it is lower case already: the in-process index keys it,
+  // so a hit finds the key by identity rather than comparing another copy's characters.
+  const lower = tenant.toLowerCase();
+  return lower === tenant ? tenant : lower;
 }
 
 /** True for hosts where plain HTTP cannot leave the machine. */
