@@ -3,7 +3,6 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CacheError,
-  ConfigurationError,
   encryptedStore,
   redacted,
   type StoreLock,
@@ -22,6 +21,9 @@ import {
   type FileSnapshot,
 } from "./lib/fs.js";
 import { preparePrivateDirectory } from "./lib/private-directory.js";
+
+/** The arguments of a store's `lock()`, in the option dialect. */
+const LOCK_CHECK = optionChecks("fileCache.lock");
 
 /** Options of {@link createFileCache}. */
 export interface FileCacheOptions {
@@ -174,10 +176,7 @@ export function createFileCache(options: FileCacheOptions): TokenCacheStore {
     },
 
     async lock(key: string, lockOptions: StoreLockOptions): Promise<StoreLock | undefined> {
-      const { ttlMs } = lockOptions;
-      if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-        throw new ConfigurationError("[daemon-auth] [file] lock() needs a positive, finite ttlMs.");
-      }
+      const ttlMs = LOCK_CHECK.requiredMilliseconds("ttlMs", lockOptions?.ttlMs, { example: "30000" });
       const path = lockPath(key);
       try {
         for (let attempt = 1; ; attempt++) {

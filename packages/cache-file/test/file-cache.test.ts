@@ -23,6 +23,19 @@ const entryFile = (key: string) => join(directory, `${createHash("sha256").updat
 const mode = (path: string) => statSync(path).mode & 0o777;
 const posix = process.platform !== "win32";
 
+describe("createFileCache: lock arguments", () => {
+  it("refuses a lock without a positive, finite ttlMs, in the option dialect, before touching the directory", async () => {
+    const store = createFileCache({ directory });
+    for (const [ttlMs, got] of [[0, "0"], [-1, "-1"], [Number.NaN, "NaN"], [Number.POSITIVE_INFINITY, "Infinity"], [undefined, "a undefined"]] as const) {
+      await expect(store.lock!("k", { ttlMs } as { ttlMs: number })).rejects.toThrow(ConfigurationError);
+      await expect(store.lock!("k", { ttlMs } as { ttlMs: number })).rejects.toThrow(
+        new RegExp(`^fileCache\\.lock: 'ttlMs' must be a positive number of milliseconds, like 30000; got ${got}\\.$`),
+      );
+    }
+    expect(readdirSync(directory).filter((name) => name.endsWith(".lock"))).toEqual([]);
+  });
+});
+
 describe("createFileCache: files", () => {
   it.runIf(posix)("creates the directory 0700 and entries and locks 0600", async () => {
     const store = createFileCache({ directory });

@@ -8,6 +8,9 @@ import {
 } from "@daemon-auth/core";
 import { optionChecks } from "@daemon-auth/core/adapter";
 
+/** The arguments of a store's `lock()`, in the option dialect. */
+const LOCK_CHECK = optionChecks("memoryCache.lock");
+
 /** Options of {@link createMemoryCache}. */
 export interface MemoryCacheOptions {
   /**
@@ -115,12 +118,7 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): TokenCacheS
 
     async lock(key: string, lockOptions: StoreLockOptions): Promise<StoreLock | undefined> {
       assertKey(key, "lock");
-      const ttlMs = lockOptions?.ttlMs;
-      if (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-        throw new CacheError(
-          `memory cache: lock() needs a positive, finite ttlMs in milliseconds, for example { ttlMs: 30000 }; got ${describeValue(ttlMs)}.`,
-        );
-      }
+      const ttlMs = LOCK_CHECK.requiredMilliseconds("ttlMs", lockOptions?.ttlMs, { example: "30000" });
       const now = clock.now();
       const current = locks.get(key);
       if (current !== undefined && current.expiresAt > now) return undefined;

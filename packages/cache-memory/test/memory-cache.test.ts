@@ -125,10 +125,15 @@ describe("createMemoryCache", () => {
       await expect(store.get(1 as unknown as string)).rejects.toThrow(/string key/);
     });
 
-    it("refuses a lock without a positive ttlMs", async () => {
+    it("refuses a lock without a positive ttlMs, in the option dialect", async () => {
       const store = createMemoryCache();
-      await expect(store.lock?.("k", { ttlMs: 0 })).rejects.toThrow(/ttlMs/);
-      await expect(store.lock?.("k", {} as { ttlMs: number })).rejects.toThrow(CacheError);
+      await expect(store.lock?.("k", { ttlMs: 0 })).rejects.toThrow(
+        /^memoryCache\.lock: 'ttlMs' must be a positive number of milliseconds, like 30000; got 0\.$/,
+      );
+      await expect(store.lock?.("k", {} as { ttlMs: number })).rejects.toThrow(ConfigurationError);
+      await expect(store.lock?.("k", { ttlMs: Number.POSITIVE_INFINITY })).rejects.toThrow(/^memoryCache\.lock: 'ttlMs' must be .*; got Infinity\.$/);
+      // Refused before taking it: the key stays free.
+      expect(await store.lock?.("k", { ttlMs: 1_000 })).toBeDefined();
     });
 
     it("keeps string values out of validation messages", async () => {

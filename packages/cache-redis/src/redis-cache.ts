@@ -6,13 +6,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
   CacheError,
-  ConfigurationError,
   encryptedStore,
   redacted,
   type StoreLock,
   type StoreLockOptions,
   type TokenCacheStore,
 } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import { Redis } from "ioredis";
 import {
   describeTarget,
@@ -24,6 +24,9 @@ import {
   secretsOf,
 } from "./lib/redis-errors.js";
 import { validate, type RedisCacheOptions, type RedisClient } from "./options.js";
+
+/** The arguments of a store's `lock()`, in the option dialect. */
+const LOCK_CHECK = optionChecks("redisCache.lock");
 
 export type { RedisCacheOptions } from "./options.js";
 
@@ -310,9 +313,7 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
     },
 
     async lock(key: string, lockOptions: StoreLockOptions): Promise<StoreLock | undefined> {
-      if (!Number.isFinite(lockOptions.ttlMs) || lockOptions.ttlMs <= 0) {
-        throw new ConfigurationError("[daemon-auth] [redis] lock() needs a positive, finite ttlMs.");
-      }
+      const ttlMs = LOCK_CHECK.requiredMilliseconds("ttlMs", lockOptions?.ttlMs, { example: "30000" });
       const redisKey = lockKey(key);
       const owner = randomBytes(16).toString("base64url");
       const releaseOwn = async (): Promise<void> => {
@@ -324,7 +325,7 @@ export function createRedisCache(options: RedisCacheOptions): TokenCacheStore {
       };
       const taken = await run(
         "SET NX",
-        (redis) => redis.set(redisKey, owner, "PX", Math.ceil(lockOptions.ttlMs), "NX"),
+        (redis) => redis.set(redisKey, owner, "PX", Math.ceil(ttlMs), "NX"),
         // Our caller gave up and fetches without the lock: a lock a slow Redis grants
         // afterwards would only make every other process wait out its ttl.
         (late) => {

@@ -115,6 +115,15 @@ describe("createRedisCache: lock", () => {
     expect(await admin.exists(`${prefix}{k}:lock`)).toBe(0);
   });
 
+  it("refuses a lock without a positive, finite ttlMs, in the option dialect, before any command", async () => {
+    const { store, prefix } = cache();
+    for (const ttlMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(store.lock!("k", { ttlMs })).rejects.toThrow(ConfigurationError);
+      await expect(store.lock!("k", { ttlMs })).rejects.toThrow(/^redisCache\.lock: 'ttlMs' must be a positive number of milliseconds, like 30000; got -?\w+\.$/);
+    }
+    expect(await admin.keys(`${prefix}*`)).toEqual([]);
+  });
+
   it("shares the lock between two stores (processes) on the same prefix", async () => {
     const { store, prefix } = cache();
     const other = createRedisCache({ url: redis.url, keyPrefix: prefix });

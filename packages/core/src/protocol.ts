@@ -38,5 +38,5 @@ export {
  * normalizeTenantId("CONTOSO.onmicrosoft.com"); // "contoso.onmicrosoft.com"
  */
 export function normalizeTenantId(tenant: string): string {
-  return checkTenant(tenant, "The tenant", InvalidRequestError);
+  return checkTenant(tenant, "The tenant", (message) => new InvalidRequestError(message));
 }

@@ -160,6 +160,21 @@ describe("a token source outside core, through @daemon-auth/core/acquisition", (
   });
 });
 
+describe("resolveAcquisitionSettings", () => {
+  it("speaks the option dialect in the name of the factory the user called", () => {
+    expect(() => resolveAcquisitionSettings({ requestTimeoutMs: 0 }, "createFooClient")).toThrow(
+      /^createFooClient: 'requestTimeoutMs' must be a positive number of milliseconds, at most 2147483647/,
+    );
+    expect(() => resolveAcquisitionSettings({ retry: { maxAttempt: 2 } as never }, "createFooClient")).toThrow(
+      /^createFooClient: unknown option 'retry\.maxAttempt'; did you mean 'retry\.maxAttempts'\?$/,
+    );
+    expect(() => resolveAcquisitionSettings({ cache: null as never }, "createFooClient")).toThrow(/^createFooClient: 'cache' must be a token cache store/);
+    expect(() => resolveAcquisitionSettings({ maxCachedTokens: 1.5 })).toThrow(
+      /^resolveAcquisitionSettings: 'maxCachedTokens' must be a positive integer, like 100000\.$/,
+    );
+  });
+});
+
 describe("the wait for another process's refresh lock", () => {
   const { server, client } = useTestHarness();
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError, createDaemonClient, InvalidRequestError } from "../src/index.js";
 import { entraTokenEndpoint, resolveAuthority, type EntraAuthority } from "../src/lib/authority.js";
+import { optionChecks } from "../src/lib/option-checks.js";
 import { testSecret } from "./support/credentials.js";
 
 const base = { clientId: "11111111-1111-1111-1111-111111111111", credential: testSecret("s") };
@@ -17,23 +18,23 @@ describe("authorities", () => {
     [{ authority: "https://login.microsoftonline.com/t1/" }, "https://login.microsoftonline.com/t1/oauth2/v2.0/token"],
     [{ authority: "http://127.0.0.1:5599/prefix/t1" }, "http://127.0.0.1:5599/prefix/t1/oauth2/v2.0/token"],
   ])("%j → %s, without discovery", (options, endpoint) => {
-    const authority = resolveAuthority({ ...base, ...options }) as EntraAuthority;
+    const authority = resolveAuthority({ ...base, ...options }, optionChecks("createDaemonClient")) as EntraAuthority;
     expect(authority.kind).toBe("entra");
     expect(entraTokenEndpoint(authority, authority.defaultTenant)).toBe(endpoint);
   });
 
   it.each([
-    [{ tenantId: "common" }, /names no single tenant/],
-    [{ tenantId: "organizations" }, /names no single tenant/],
-    [{ authority: "https://login.microsoftonline.com/consumers" }, /names no single tenant/],
-    [{ authority: "http://login.example.com/t1" }, /must use https/],
-    [{ authority: "https://login.microsoftonline.com/" }, /must end with the tenant/],
-    [{ authority: "https://login.microsoftonline.com/t1/v2.0" }, /without '\/v2.0'/],
-    [{ authority: "https://login.microsoftonline.com/t1?x=1" }, /query/],
-    [{ tenantId: "t 1" }, /is not a tenant id/],
-    [{ issuer: "https://idp.example.com", tenantId: "t1" }, /drop 'tenantId'/],
-    [{ tenantId: "t1", cloud: "mars" as never }, /Unknown cloud/],
-    [{}, /Say where tokens come from/],
+    [{ tenantId: "common" }, /^createDaemonClient: 'tenantId' is 'common', which names no single tenant/],
+    [{ tenantId: "organizations" }, /^createDaemonClient: 'tenantId' is 'organizations', which names no single tenant/],
+    [{ authority: "https://login.microsoftonline.com/consumers" }, /^createDaemonClient: the tenant in 'authority' is 'consumers', which names no single tenant/],
+    [{ authority: "http://login.example.com/t1" }, /^createDaemonClient: 'authority' must use https/],
+    [{ authority: "https://login.microsoftonline.com/" }, /^createDaemonClient: 'authority' must end with the tenant/],
+    [{ authority: "https://login.microsoftonline.com/t1/v2.0" }, /^createDaemonClient: 'authority' must be the host and tenant only .*without '\/v2.0'/],
+    [{ authority: "https://login.microsoftonline.com/t1?x=1" }, /^createDaemonClient: 'authority' must not contain credentials, a query/],
+    [{ tenantId: "t 1" }, /^createDaemonClient: 'tenantId' 't 1' is not a tenant id/],
+    [{ issuer: "https://idp.example.com", tenantId: "t1" }, /^createDaemonClient: 'issuer' names a generic OAuth 2.0 server; drop 'tenantId'/],
+    [{ tenantId: "t1", cloud: "mars" as never }, /^createDaemonClient: 'cloud' must be "public", "usgov" or "china" .*not 'mars'/],
+    [{}, /^createDaemonClient: say where tokens come from/],
   ])("refuses %j with a fix", (options, message) => {
     expect(() => createDaemonClient({ ...base, ...options })).toThrow(ConfigurationError);
     expect(() => createDaemonClient({ ...base, ...options })).toThrow(message);
@@ -49,7 +50,7 @@ describe("authorities", () => {
     const create = () =>
       createDaemonClient({ ...base, ...options, transport: () => Promise.reject(new Error(`no I/O expected (${++requests})`)) });
     expect(create).toThrow(ConfigurationError);
-    expect(create).toThrow(`The '${option}' host '${host}' is not a Microsoft cloud authority`);
+    expect(create).toThrow(new RegExp(`^createDaemonClient: the '${option}' host '${host.replace(/[.]/g, "\\.")}' is not a Microsoft cloud authority`));
     expect(create).toThrow(`knownAuthorities: ["${host}"]`);
     expect(requests).toBe(0);
   });
@@ -69,12 +70,12 @@ describe("authorities", () => {
 
   it("checks knownAuthorities and validateAuthority themselves; a generic issuer takes neither", () => {
     expect(() => createDaemonClient({ ...base, tenantId: "t1", knownAuthorities: ["https://login.contoso.example"] })).toThrow(
-      /'knownAuthorities' must list host names .* not 'https:\/\/login.contoso.example'/,
+      /^createDaemonClient: 'knownAuthorities' must list host names .* not 'https:\/\/login.contoso.example'/,
     );
-    expect(() => createDaemonClient({ ...base, tenantId: "t1", knownAuthorities: "login.contoso.example" as never })).toThrow(/knownAuthorities/);
-    expect(() => createDaemonClient({ ...base, tenantId: "t1", validateAuthority: "no" as never })).toThrow(/'validateAuthority' must be true or false/);
+    expect(() => createDaemonClient({ ...base, tenantId: "t1", knownAuthorities: "login.contoso.example" as never })).toThrow(/^createDaemonClient: 'knownAuthorities' must list/);
+    expect(() => createDaemonClient({ ...base, tenantId: "t1", validateAuthority: "no" as never })).toThrow(/^createDaemonClient: 'validateAuthority' must be true or false/);
     expect(() => createDaemonClient({ ...base, issuer: "https://idp.example.com", knownAuthorities: ["idp.example.com"] })).toThrow(
-      /drop 'knownAuthorities'/,
+      /^createDaemonClient: 'issuer' names a generic OAuth 2.0 server; drop 'knownAuthorities'/,
     );
     expect(() => createDaemonClient({ ...base, issuer: "https://idp.example.com" })).not.toThrow();
   });

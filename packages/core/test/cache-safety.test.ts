@@ -65,7 +65,7 @@ describe("the token lifetime cap", () => {
         credential: testSecret("s"),
         maxTokenLifetimeMs: value as number,
       }),
-    ).toThrow(/'maxTokenLifetimeMs' must be a positive number of milliseconds/);
+    ).toThrow(/^createDaemonClient: 'maxTokenLifetimeMs' must be a positive number of milliseconds/);
   });
 });
 

@@ -210,10 +210,12 @@ describe("token requests beside msal-node's", () => {
     expect(ours[0]?.form.get("fmi_path")).toBe("agents/a1");
     expect(ours[0]?.form.get("client_id")).toBe(ids.daemonClientId);
     for (const name of ["client_id", "client_secret", "client_assertion", "client_assertion_type", "grant_type", "scope", "claims", "Client_Secret"]) {
-      expect(() => client({ extraParameters: { [name]: "x" } }), name).toThrow(/would replace a parameter the client sets itself/);
-      expect(() => client({ extraQueryParameters: { [name]: "x" } }), name).toThrow(/would replace a parameter the client sets itself/);
+      expect(() => client({ extraParameters: { [name]: "x" } }), name).toThrow(/^createDaemonClient: 'extraParameters\.[^']+' would replace a parameter the client sets itself/);
+      expect(() => client({ extraQueryParameters: { [name]: "x" } }), name).toThrow(
+        /^createDaemonClient: 'extraQueryParameters\.[^']+' would replace a parameter the client sets itself/,
+      );
     }
-    expect(() => client({ extraParameters: { a: 1 as unknown as string } })).toThrow(/'extraParameters.a' must be a string/);
+    expect(() => client({ extraParameters: { a: 1 as unknown as string } })).toThrow(/^createDaemonClient: 'extraParameters\.a' must be a string/);
   });
 
   it("the credential learns the client, the endpoint, the tenant and the challenge", async () => {

@@ -57,6 +57,29 @@ describe("optionChecks: one dialect for every package's option errors", () => {
     expect(thrown(() => check.clock("clock", { now: 1 }, systemClock)).message).toMatch(/^createFooCache: 'clock' must be an object with a now\(\) method/);
   });
 
+  it("checks a required duration: unset is refused like any other wrong value", () => {
+    expect(check.requiredMilliseconds("ttlMs", 30_000, { example: "30000" })).toBe(30_000);
+    for (const [bad, got] of [[undefined, "a undefined"], [null, "null"], [0, "0"], [-1, "-1"], [Number.POSITIVE_INFINITY, "Infinity"], ["5", "a string"]] as const) {
+      expect(thrown(() => check.requiredMilliseconds("ttlMs", bad, { example: "30000" })).message).toBe(
+        `createFooCache: 'ttlMs' must be a positive number of milliseconds, like 30000; got ${got}.`,
+      );
+    }
+  });
+
+  it("refuses unknown keys, suggesting the nearest known one when it is close", () => {
+    const known = ["timeoutMs", "maxEntries", "clock"];
+    expect(() => check.knownKeys({ timeoutMs: 1, clock: undefined }, known)).not.toThrow();
+    expect(thrown(() => check.knownKeys({ timeoutMS: 1 }, known)).message).toBe("createFooCache: unknown option 'timeoutMS'; did you mean 'timeoutMs'?");
+    expect(thrown(() => check.knownKeys({ maxEntry: undefined }, new Set(known), "limits.")).message).toBe(
+      "createFooCache: unknown option 'limits.maxEntry'; did you mean 'limits.maxEntries'?",
+    );
+    expect(thrown(() => check.knownKeys({ proxyAgent: {} }, known)).message).toBe(
+      "createFooCache: unknown option 'proxyAgent' (the nearest known option is 'clock'); remove it, the known options are: timeoutMs, maxEntries, clock.",
+    );
+    // A key is user input: bounded and stripped of control characters in the message.
+    expect(thrown(() => check.knownKeys({ [`x\n${"y".repeat(200)}`]: 1 }, known)).message).toMatch(/^createFooCache: unknown option 'x\?y{78}…'/);
+  });
+
   it("describes a rejected value by its type, never echoing a string that may be secret", () => {
     const error = thrown(() => check.milliseconds("timeoutMs", "s3cret-value", 500));
     expect(error.message).toContain("got a string");

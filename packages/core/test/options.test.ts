@@ -34,20 +34,21 @@ describe("unknown options", () => {
     ["maxCachedToken", "maxCachedTokens"],
   ])("refuses '%s' and suggests '%s'", (misspelt, meant) => {
     const error = configurationError({ ...BASE, [misspelt]: 1 });
-    expect(error.message).toContain(`Unknown option '${misspelt}'`);
-    expect(error.message).toContain(`did you mean '${meant}'?`);
+    expect(error.message).toBe(`createDaemonClient: unknown option '${misspelt}'; did you mean '${meant}'?`);
   });
 
   it("refuses an option that does not exist, naming the nearest one and the known ones", () => {
     const error = configurationError({ ...BASE, httpsProxyAgent: "http://proxy.example:3128" });
-    expect(error.message).toMatch(/Unknown option 'httpsProxyAgent'.*nearest known option is '\w+'/);
+    expect(error.message).toMatch(/^createDaemonClient: unknown option 'httpsProxyAgent' \(the nearest known option is '\w+'\); remove it, the known options are: /);
     expect(error.message).toContain("expiryMarginMs");
   });
 
   it("refuses an unknown key even when its value is undefined, and unknown retry keys", () => {
-    expect(configurationError({ ...BASE, expiryMarginMS: undefined }).message).toContain("did you mean 'expiryMarginMs'?");
-    expect(configurationError({ ...BASE, retry: { maxAttempt: 2 } }).message).toContain(
-      "Unknown option 'retry.maxAttempt' for createDaemonClient; did you mean 'retry.maxAttempts'?",
+    expect(configurationError({ ...BASE, expiryMarginMS: undefined }).message).toBe(
+      "createDaemonClient: unknown option 'expiryMarginMS'; did you mean 'expiryMarginMs'?",
+    );
+    expect(configurationError({ ...BASE, retry: { maxAttempt: 2 } }).message).toBe(
+      "createDaemonClient: unknown option 'retry.maxAttempt'; did you mean 'retry.maxAttempts'?",
     );
   });
 

@@ -98,9 +98,9 @@ describe("azureRegion", () => {
     expect(issuerOf(result.accessToken)).toBe(`https://login.microsoftonline.us/${ids.tenantId}/v2.0`);
     expect(() => client({ tenantId: undefined, authority: emulator.authority(ids.tenantId), azureRegion: "westus2" } as never)).toThrow(ConfigurationError);
     expect(() => client({ tenantId: undefined, authority: emulator.authority(ids.tenantId), azureRegion: "westus2" } as never)).toThrow(
-      /'azureRegion' applies to the Microsoft clouds' authorities only/,
+      /^createDaemonClient: 'azureRegion' applies to the Microsoft clouds' authorities only/,
     );
-    expect(() => client({ azureRegion: "west us" })).toThrow(/'azureRegion' must be a region name/);
+    expect(() => client({ azureRegion: "west us" })).toThrow(/^createDaemonClient: 'azureRegion' must be a region name/);
   });
 
   it('"auto" reads REGION_NAME as MSAL does; without it, the global host', async () => {

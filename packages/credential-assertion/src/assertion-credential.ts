@@ -1,5 +1,4 @@
 import {
-  ConfigurationError,
   CredentialError,
   DaemonAuthError,
   JWT_BEARER_ASSERTION_TYPE,
@@ -13,6 +12,7 @@ import {
   raceAbort,
   throwIfAborted,
 } from "@daemon-auth/core";
+import { optionChecks, type OptionChecks } from "@daemon-auth/core/adapter";
 import { jwtExpiry } from "./lib/jwt.js";
 
 /**
@@ -89,13 +89,15 @@ const EXPIRY_MARGIN_MS = 60_000;
  * @example
  * const credential = assertionCredential(async () => (await fetchGithubOidcToken("api://AzureADTokenExchange")));
  *
- * @throws {ConfigurationError} when `source` is not a function or `maxAgeMs` is invalid.
+ * @throws {ConfigurationError} when `source` is not a function or an option is invalid
+ *   (`"assertionCredential: 'maxAgeMs' must …"`).
  * @see https://learn.microsoft.com/entra/workload-id/workload-identity-federation
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
  */
 export function assertionCredential(source: AssertionSource, options: AssertionCredentialOptions = {}): AssertionCredential {
+  const check = optionChecks("assertionCredential");
   if (typeof source !== "function") {
-    throw new ConfigurationError("assertionCredential needs a function that returns the signed assertion (a JWT).");
+    throw check.error("'source' must be a function that returns the signed assertion (a JWT).");
   }
   const load = async ({ clientId, tokenEndpoint, tenantId, claims }: CredentialContext): Promise<string> => {
     let value: unknown;
@@ -112,7 +114,7 @@ export function assertionCredential(source: AssertionSource, options: AssertionC
     }
     return value.trim();
   };
-  return createAssertionCredential(load, "assertion (callback)", options, (context) => context.tokenEndpoint);
+  return createAssertionCredential(check, load, "assertion (callback)", options, (context) => context.tokenEndpoint);
 }
 
 /**
@@ -123,16 +125,18 @@ export function assertionCredential(source: AssertionSource, options: AssertionC
  * @internal
  */
 export function createAssertionCredential(
+  check: OptionChecks,
   load: (context: CredentialContext) => Promise<string>,
   description: string,
   options: AssertionCredentialOptions,
   keyOf: (context: CredentialContext) => string = () => "",
 ): AssertionCredential {
-  const maxAgeMs = options.maxAgeMs ?? DEFAULT_ASSERTION_MAX_AGE_MS;
-  if (typeof maxAgeMs !== "number" || Number.isNaN(maxAgeMs) || maxAgeMs < 0) {
-    throw new ConfigurationError("`maxAgeMs` must be a number of milliseconds ≥ 0 (0 reads the source for every token request).");
+  if (options === null || typeof options !== "object") {
+    throw check.error("the options must be an object, e.g. { maxAgeMs: 300000 }.");
   }
-  const clock = options.clock ?? systemClock;
+  // 0 reads the source for every token request.
+  const maxAgeMs = check.milliseconds("maxAgeMs", options.maxAgeMs, DEFAULT_ASSERTION_MAX_AGE_MS, { allowZero: true });
+  const clock = check.clock("clock", options.clock, systemClock);
 
   const kept = new Map<string, { value: string; refreshAt: number }>();
   const inflight = new Map<string, Promise<string>>();

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigurationError, CredentialError, type Clock } from "@daemon-auth/core";
+import { CredentialError, type Clock } from "@daemon-auth/core";
+import { optionChecks } from "@daemon-auth/core/adapter";
 import { createAssertionCredential, type AssertionCredential } from "./assertion-credential.js";
 
 /** The variable Azure Workload Identity sets in the pod to the projected token's path. */
@@ -43,14 +44,19 @@ export interface FederatedTokenFileCredentialOptions {
  *   credential: federatedTokenFileCredential(),
  * });
  *
- * @throws {ConfigurationError} when neither `path` nor `AZURE_FEDERATED_TOKEN_FILE` is set.
+ * @throws {ConfigurationError} when neither `path` nor `AZURE_FEDERATED_TOKEN_FILE` is set, or an
+ *   option is invalid (`"federatedTokenFileCredential: 'path' must …"`).
  * @see https://azure.github.io/azure-workload-identity/docs/
  */
 export function federatedTokenFileCredential(options: FederatedTokenFileCredentialOptions = {}): AssertionCredential {
+  const check = optionChecks("federatedTokenFileCredential");
+  if (options === null || typeof options !== "object") {
+    throw check.error("the options must be an object, e.g. {} or { path }.");
+  }
   const configured = options.path ?? process.env[FEDERATED_TOKEN_FILE_VARIABLE];
   if (typeof configured !== "string" || configured.trim() === "") {
-    throw new ConfigurationError(
-      `federatedTokenFileCredential needs the federated token file: pass \`path\`, or set ${FEDERATED_TOKEN_FILE_VARIABLE} ` +
+    throw check.error(
+      `'path' must name the federated token file: pass it, or set ${FEDERATED_TOKEN_FILE_VARIABLE} ` +
         "(Azure Workload Identity sets it in pods labelled azure.workload.identity/use: \"true\").",
     );
   }
@@ -70,7 +76,7 @@ export function federatedTokenFileCredential(options: FederatedTokenFileCredenti
     }
     return token;
   };
-  return createAssertionCredential(load, `assertion (file "${path}")`, options);
+  return createAssertionCredential(check, load, `assertion (file "${path}")`, options);
 }
 
 function fileError(path: string, error: unknown): CredentialError {

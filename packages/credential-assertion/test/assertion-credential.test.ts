@@ -140,8 +140,15 @@ describe("assertionCredential", () => {
 
   it("validates its configuration", () => {
     expect(() => assertionCredential("token" as unknown as () => string)).toThrow(ConfigurationError);
-    expect(() => assertionCredential(() => "x", { maxAgeMs: -1 })).toThrow(/`maxAgeMs` must be/);
+    expect(() => assertionCredential("token" as unknown as () => string)).toThrow(
+      /^assertionCredential: 'source' must be a function that returns the signed assertion \(a JWT\)\.$/,
+    );
+    expect(() => assertionCredential(() => "x", { maxAgeMs: -1 })).toThrow(
+      /^assertionCredential: 'maxAgeMs' must be a non-negative number of milliseconds, like 300000; got -1\.$/,
+    );
     expect(() => assertionCredential(() => "x", { maxAgeMs: Number.NaN })).toThrow(ConfigurationError);
+    expect(() => assertionCredential(() => "x", { maxAgeMs: Number.NaN })).toThrow(/^assertionCredential: 'maxAgeMs' must be /);
+    expect(() => assertionCredential(() => "x", { clock: Date.now as never })).toThrow(/^assertionCredential: 'clock' must be an object with a now\(\) method/);
   });
 
   it("honours the caller's signal without failing other callers", async () => {

@@ -110,7 +110,11 @@ describe("federatedTokenFileCredential", () => {
   it("no path and no AZURE_FEDERATED_TOKEN_FILE is a ConfigurationError naming the variable", () => {
     delete process.env[FEDERATED_TOKEN_FILE_VARIABLE];
     expect(() => federatedTokenFileCredential()).toThrow(ConfigurationError);
-    expect(() => federatedTokenFileCredential({ path: "" })).toThrow(/pass `path`, or set AZURE_FEDERATED_TOKEN_FILE/);
+    expect(() => federatedTokenFileCredential()).toThrow(/^federatedTokenFileCredential: 'path' must name the federated token file: pass it, or set AZURE_FEDERATED_TOKEN_FILE /);
+    expect(() => federatedTokenFileCredential({ path: "" })).toThrow(/^federatedTokenFileCredential: 'path' must name the federated token file/);
+    expect(() => federatedTokenFileCredential({ path, maxAgeMs: -1 })).toThrow(
+      /^federatedTokenFileCredential: 'maxAgeMs' must be a non-negative number of milliseconds, like 300000; got -1\.$/,
+    );
   });
 
   it("never prints the token", async () => {

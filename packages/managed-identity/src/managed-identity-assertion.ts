@@ -1,5 +1,4 @@
 import {
-  ConfigurationError,
   JWT_BEARER_ASSERTION_TYPE,
   redacted,
   throwIfAborted,
@@ -7,8 +6,9 @@ import {
   type ClientCredential,
   type CredentialContext,
 } from "@daemon-auth/core";
-import { createManagedIdentityClient } from "./managed-identity-client.js";
-import { checkKnownOptions, KNOWN_OPTIONS, type ManagedIdentityClient, type ManagedIdentityClientOptions } from "./options.js";
+import { optionChecks } from "@daemon-auth/core/adapter";
+import { managedIdentityClient } from "./managed-identity-client.js";
+import { KNOWN_OPTIONS, type ManagedIdentityClient, type ManagedIdentityClientOptions } from "./options.js";
 
 /** The audience Entra expects of a federated credential's assertion, per cloud. */
 export const TOKEN_EXCHANGE_AUDIENCES = Object.freeze({
@@ -17,7 +17,7 @@ export const TOKEN_EXCHANGE_AUDIENCES = Object.freeze({
   china: "api://AzureADTokenExchangeChina",
 });
 
-const ASSERTION_OPTIONS: ReadonlySet<string> = new Set([...KNOWN_OPTIONS, "audience", "client"]);
+const ASSERTION_OPTIONS: readonly string[] = Object.freeze([...KNOWN_OPTIONS, "audience", "client"]);
 
 /** Options of {@link managedIdentityAssertion}: a managed identity client's, or an existing client. */
 export interface ManagedIdentityAssertionOptions extends ManagedIdentityClientOptions {
@@ -69,24 +69,25 @@ export interface ManagedIdentityAssertion extends ClientCredential {
  * @see https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity
  */
 export function managedIdentityAssertion(options: ManagedIdentityAssertionOptions = {}): ManagedIdentityAssertion {
+  const check = optionChecks("managedIdentityAssertion");
   if (options === null || typeof options !== "object") {
-    throw new ConfigurationError("managedIdentityAssertion takes an options object, e.g. {} or { clientId } of a user-assigned identity.");
+    throw check.error("the options must be an object, e.g. {} or { clientId } of a user-assigned identity.");
   }
-  checkKnownOptions(options, ASSERTION_OPTIONS, "managedIdentityAssertion");
+  check.knownKeys(options, ASSERTION_OPTIONS);
   const { audience = TOKEN_EXCHANGE_AUDIENCES.public, client: given, ...clientOptions } = options;
   if (typeof audience !== "string" || !/^[\x21-\x7e]+$/.test(audience) || audience.endsWith("/.default")) {
-    throw new ConfigurationError("'audience' must be the federated credential's audience, e.g. 'api://AzureADTokenExchange' (without '/.default').");
+    throw check.error("'audience' must be the federated credential's audience, e.g. 'api://AzureADTokenExchange' (without '/.default').");
   }
   if (given !== undefined) {
-    if (typeof given.acquireTokenForClient !== "function" || typeof given.source !== "string") {
-      throw new ConfigurationError("'client' must be a managed identity client from createManagedIdentityClient().");
+    if (given === null || typeof given.acquireTokenForClient !== "function" || typeof given.source !== "string") {
+      throw check.error("'client' must be a managed identity client from createManagedIdentityClient().");
     }
     const extra = Object.keys(clientOptions).filter((key) => clientOptions[key as keyof typeof clientOptions] !== undefined);
     if (extra.length > 0) {
-      throw new ConfigurationError(`Pass either 'client' or client options, not both: configure ${extra.map((key) => `'${key}'`).join(", ")} on the client you pass.`);
+      throw check.error(`pass either 'client' or client options, not both: configure ${extra.map((key) => `'${key}'`).join(", ")} on the client you pass.`);
     }
   }
-  const client = given ?? createManagedIdentityClient(clientOptions);
+  const client = given ?? managedIdentityClient(clientOptions, check);
   const owned = given === undefined;
   const scopes = [`${audience}/.default`];
   let forceNext = false;

@@ -1,5 +1,4 @@
 import {
-  ConfigurationError,
   redacted,
   type AccessTokenResult,
   type AcquireTokenRequest,
@@ -7,6 +6,7 @@ import {
   type TelemetryHooks,
 } from "@daemon-auth/core";
 import { callHook, errorFields, resolveAcquisitionSettings, TokenAcquirer, type AcquisitionSettings } from "@daemon-auth/core/acquisition";
+import { optionChecks, type OptionChecks } from "@daemon-auth/core/adapter";
 import { arcKeyDirectory } from "./lib/azure-arc-key.js";
 import { ManagedIdentityFetcher } from "./lib/managed-identity-fetcher.js";
 import { pinnedTransport } from "./lib/pinned-transport.js";
@@ -14,8 +14,8 @@ import { MAX_POLICY_ATTEMPTS, MAX_POLICY_DELAY_MS } from "./lib/retry-policy.js"
 import { managedIdentityScope, requestScopes } from "./lib/scope.js";
 import { detectSource, type SourceEndpoint } from "./lib/sources.js";
 import {
-  checkKnownOptions,
   describeIdentity,
+  KNOWN_OPTIONS,
   resolveEnvironment,
   resolveIdentity,
   type ManagedIdentityClient,
@@ -47,19 +47,28 @@ const IDENTITY_TENANT = "managed-identity";
  * @see https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference
  */
 export function createManagedIdentityClient(options: ManagedIdentityClientOptions = {}): ManagedIdentityClient {
+  return managedIdentityClient(options, optionChecks("createManagedIdentityClient"));
+}
+
+/**
+ * {@link createManagedIdentityClient} whose option errors name `check`'s factory: the one
+ * the user called (`managedIdentityAssertion` creates its client through this).
+ */
+export function managedIdentityClient(options: ManagedIdentityClientOptions, check: OptionChecks): ManagedIdentityClient {
   if (options === null || typeof options !== "object") {
-    throw new ConfigurationError("createManagedIdentityClient takes an options object, e.g. {} for the system-assigned identity or { clientId } for a user-assigned one.");
+    throw check.error("the options must be an object, e.g. {} for the system-assigned identity or { clientId } for a user-assigned one.");
   }
-  checkKnownOptions(options);
-  const identity = resolveIdentity(options);
-  const env = resolveEnvironment(options.env);
+  check.knownKeys(options, KNOWN_OPTIONS);
+  const identity = resolveIdentity(options, check);
+  const env = resolveEnvironment(options.env, check);
   const { env: _env, clientId: _clientId, objectId: _objectId, resourceId: _resourceId, azureArcKeyDirectoryForTests, ...shared } = options;
   // The lock a shared store takes must outlive the platform's longest retry run (IMDS 410: ~70 s).
-  const settings = resolveAcquisitionSettings({ ...shared, retry: { maxAttempts: MAX_POLICY_ATTEMPTS, maxDelayMs: MAX_POLICY_DELAY_MS } });
+  const retry = { maxAttempts: MAX_POLICY_ATTEMPTS, maxDelayMs: MAX_POLICY_DELAY_MS };
+  const settings = resolveAcquisitionSettings({ ...shared, retry }, check.factory);
   const source = detectSource(env, identity);
   const platform = process.platform;
   if (azureArcKeyDirectoryForTests !== undefined && typeof azureArcKeyDirectoryForTests !== "string") {
-    throw new ConfigurationError("'azureArcKeyDirectoryForTests' must be a directory path (tests only).");
+    throw check.error("'azureArcKeyDirectoryForTests' must be a directory path (tests only).");
   }
   const arc = { directory: azureArcKeyDirectoryForTests ?? arcKeyDirectory(platform, env), platform };
   const fetcher = createFetcher(source, identity, settings, options.transport, arc);

@@ -1,5 +1,6 @@
-import { ConfigurationError, isGuid, type DaemonClient } from "@daemon-auth/core";
+import { isGuid, type DaemonClient } from "@daemon-auth/core";
 import type { AcquisitionOptions } from "@daemon-auth/core/acquisition";
+import type { OptionChecks } from "@daemon-auth/core/adapter";
 
 /**
  * Where a managed identity's tokens come from, detected from the environment in
@@ -57,8 +58,11 @@ export interface ManagedIdentityClient extends DaemonClient {
 /** How a user-assigned identity is named; `undefined` for the system-assigned one. */
 export type IdentitySelector = { readonly kind: "clientId" | "objectId" | "resourceId"; readonly value: string } | undefined;
 
-/** The options of {@link createManagedIdentityClient}, for the unknown-option check. */
-export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+/**
+ * The options of {@link createManagedIdentityClient}, for the unknown-option check
+ * (`check.knownKeys`): a misspelt one would silently pick the system-assigned identity.
+ */
+export const KNOWN_OPTIONS: readonly string[] = Object.freeze([
   "clientId",
   "objectId",
   "resourceId",
@@ -80,21 +84,12 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 /** An ARM id of a user-assigned identity; the provider segment is compared case-insensitively, as ARM does. */
 const USER_ASSIGNED_RESOURCE_ID = /^\/subscriptions\/[^/\s]+\/resourcegroups\/[^/\s]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/\s]+$/i;
 
-/** Refuses option names this client does not know: a misspelt one would silently pick the system-assigned identity. */
-export function checkKnownOptions(options: object, known: ReadonlySet<string> = KNOWN_OPTIONS, factory = "createManagedIdentityClient"): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      throw new ConfigurationError(`Unknown option '${key.slice(0, 40)}' for ${factory}; the known options are: ${[...known].join(", ")}.`);
-    }
-  }
-}
-
 /** The user-assigned identity the options name (at most one of them), checked. */
-export function resolveIdentity(options: ManagedIdentityClientOptions): IdentitySelector {
+export function resolveIdentity(options: ManagedIdentityClientOptions, check: OptionChecks): IdentitySelector {
   const given = (["clientId", "objectId", "resourceId"] as const).filter((kind) => options[kind] !== undefined);
   if (given.length > 1) {
-    throw new ConfigurationError(
-      `Name a user-assigned managed identity by one id only: got ${given.map((kind) => `'${kind}'`).join(" and ")}. ` +
+    throw check.error(
+      `name a user-assigned managed identity by one id only: got ${given.map((kind) => `'${kind}'`).join(" and ")}. ` +
         "Keep one of 'clientId', 'objectId' or 'resourceId' (or none, for the system-assigned identity).",
     );
   }
@@ -103,7 +98,7 @@ export function resolveIdentity(options: ManagedIdentityClientOptions): Identity
   const value: unknown = options[kind];
   if (kind === "resourceId") {
     if (typeof value !== "string" || !USER_ASSIGNED_RESOURCE_ID.test(value)) {
-      throw new ConfigurationError(
+      throw check.error(
         "'resourceId' must be the ARM id of a user-assigned identity: " +
           "'/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>' (Azure portal: the identity's Properties).",
       );
@@ -111,7 +106,7 @@ export function resolveIdentity(options: ManagedIdentityClientOptions): Identity
     return { kind, value };
   }
   if (!isGuid(value)) {
-    throw new ConfigurationError(
+    throw check.error(
       `'${kind}' must be the user-assigned identity's ${kind === "clientId" ? "client id" : "object (principal) id"}, a GUID ` +
         "(Azure portal: the identity's Overview). Leave it out for the system-assigned identity.",
     );
@@ -125,10 +120,10 @@ export function describeIdentity(identity: IdentitySelector): string {
 }
 
 /** The `env` option, checked: an object of strings. */
-export function resolveEnvironment(env: unknown): Readonly<Record<string, string | undefined>> {
+export function resolveEnvironment(env: unknown, check: OptionChecks): Readonly<Record<string, string | undefined>> {
   if (env === undefined) return process.env;
   if (env === null || typeof env !== "object" || Array.isArray(env)) {
-    throw new ConfigurationError("'env' must be an object of environment variables (name → string), e.g. process.env.");
+    throw check.error("'env' must be an object of environment variables (name → string), e.g. process.env.");
   }
   return env as Readonly<Record<string, string | undefined>>;
 }

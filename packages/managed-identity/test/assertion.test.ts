@@ -65,7 +65,23 @@ describe("managedIdentityAssertion", () => {
     // Not the credential's to dispose: the shared client still answers.
     await expect(shared.acquireTokenForClient({ scopes: [`${TOKEN_EXCHANGE_AUDIENCES.public}/.default`] })).resolves.toMatchObject({ source: "cache" });
     expect(() => managedIdentityAssertion({ client: shared, clientId: ids.userIdentityClientId })).toThrow(ConfigurationError);
-    expect(() => managedIdentityAssertion({ env: mi.env, audience: "api://AzureADTokenExchange/.default" })).toThrow(/without '\/\.default'/);
+    expect(() => managedIdentityAssertion({ client: shared, clientId: ids.userIdentityClientId })).toThrow(
+      /^managedIdentityAssertion: pass either 'client' or client options, not both: configure 'clientId' on the client you pass\.$/,
+    );
+    expect(() => managedIdentityAssertion({ env: mi.env, audience: "api://AzureADTokenExchange/.default" })).toThrow(
+      /^managedIdentityAssertion: 'audience' must be the federated credential's audience, .*without '\/\.default'/,
+    );
+    expect(() => managedIdentityAssertion({ client: null as never })).toThrow(/^managedIdentityAssertion: 'client' must be a managed identity client/);
+    expect(() => managedIdentityAssertion({ env: mi.env, audiences: ["x"] } as never)).toThrow(
+      /^managedIdentityAssertion: unknown option 'audiences'; did you mean 'audience'\?$/,
+    );
+    // The client it creates reports mistakes in the name of the function the user called.
+    expect(() => managedIdentityAssertion({ env: mi.env, clientId: "my-identity" })).toThrow(
+      /^managedIdentityAssertion: 'clientId' must be the user-assigned identity's client id, a GUID/,
+    );
+    expect(() => managedIdentityAssertion({ env: mi.env, expiryMarginMs: -1 })).toThrow(
+      /^managedIdentityAssertion: 'expiryMarginMs' must be a non-negative number of milliseconds/,
+    );
     await shared.dispose();
   });
 

@@ -193,11 +193,27 @@ describe("IMDS against the emulator", () => {
 
   it("refuses conflicting or malformed ids and unknown options before any I/O", () => {
     expect(() => createManagedIdentityClient({ env: mi.env, clientId: ids.userIdentityClientId, objectId: ids.userIdentityObjectId })).toThrow(
-      /one id only: got 'clientId' and 'objectId'/,
+      /^createManagedIdentityClient: name a user-assigned managed identity by one id only: got 'clientId' and 'objectId'/,
     );
-    expect(() => createManagedIdentityClient({ env: mi.env, clientId: "my-identity" })).toThrow(/'clientId' must be the user-assigned identity's client id, a GUID/);
-    expect(() => createManagedIdentityClient({ env: mi.env, resourceId: "demo-daemon" })).toThrow(/ARM id of a user-assigned identity/);
-    expect(() => createManagedIdentityClient({ env: mi.env, clientid: ids.userIdentityClientId } as never)).toThrow(/Unknown option 'clientid'/);
+    expect(() => createManagedIdentityClient({ env: mi.env, clientId: "my-identity" })).toThrow(
+      /^createManagedIdentityClient: 'clientId' must be the user-assigned identity's client id, a GUID/,
+    );
+    expect(() => createManagedIdentityClient({ env: mi.env, resourceId: "demo-daemon" })).toThrow(
+      /^createManagedIdentityClient: 'resourceId' must be the ARM id of a user-assigned identity/,
+    );
+    expect(() => createManagedIdentityClient({ env: mi.env, clientid: ids.userIdentityClientId } as never)).toThrow(
+      /^createManagedIdentityClient: unknown option 'clientid'; did you mean 'clientId'\?$/,
+    );
+    expect(() => createManagedIdentityClient({ env: mi.env, retry: { maxAttempts: 1 } } as never)).toThrow(
+      /^createManagedIdentityClient: unknown option 'retry' \(the nearest known option is '\w+'\); remove it, the known options are: clientId, /,
+    );
+    expect(() => createManagedIdentityClient({ env: "PATH=/bin" as never })).toThrow(/^createManagedIdentityClient: 'env' must be an object of environment variables/);
+    expect(() => createManagedIdentityClient({ env: mi.env, requestTimeoutMs: -5 })).toThrow(
+      /^createManagedIdentityClient: 'requestTimeoutMs' must be a positive number of milliseconds/,
+    );
+    expect(() => createManagedIdentityClient({ env: mi.env, azureArcKeyDirectoryForTests: 1 as never })).toThrow(
+      /^createManagedIdentityClient: 'azureArcKeyDirectoryForTests' must be a directory path/,
+    );
     expect(() => createManagedIdentityClient({ env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: "not a url" } })).toThrow(
       /AZURE_POD_IDENTITY_AUTHORITY_HOST is not an http\(s\) URL/,
     );

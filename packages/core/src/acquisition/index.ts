@@ -8,11 +8,12 @@
  * and `Retry-After` pauses, the shared store with its cross-process lock and store
  * deadline, a proactive background refresh, serve-stale when a refresh fails, and the
  * lifetime cap on every token. Options are checked by {@link resolveAcquisitionSettings}
- * with the same messages as the client's.
+ * with the same messages as the client's, in the name of the factory you pass it
+ * (`"createImdsClient: 'requestTimeoutMs' must …"`).
  *
  * @example
  * import { resolveAcquisitionSettings, TokenAcquirer, type TokenFetcher } from "@daemon-auth/core/acquisition";
- * const settings = resolveAcquisitionSettings({ cache, logger });
+ * const settings = resolveAcquisitionSettings({ cache, logger }, "createImdsClient");
  * const acquirer = new TokenAcquirer(imdsFetcher, settings);
  * const hit = acquirer.cached(IMDS_TENANT, scope);
  * const result = hit ?? (await acquirer.acquire(acquirer.target(IMDS_TENANT, [scope]), { signal }));

@@ -1,14 +1,14 @@
 import type { TokenCacheStore } from "../cache-store.js";
 import type { DaemonClientOptions, RetryOptions } from "../client-types.js";
 import { systemClock, type Clock, type Logger, type TelemetryHooks } from "../seams.js";
-import { ConfigurationError } from "../errors.js";
 import { fetchTransport, type HttpTransport } from "../transport.js";
 import type { LifetimePolicy } from "../lib/cached-token.js";
-import { printable } from "../lib/validation.js";
+import { optionChecks, type OptionChecks } from "../lib/option-checks.js";
 
-// One convention for every option message: the option as the user wrote it, in quotes
-// ('retry.maxAttempts'), and what it must be; every mistake is a ConfigurationError thrown
-// before any I/O. The client's own options (client/settings.ts) follow it too.
+// Every option message speaks optionChecks' dialect: the function the user called, the
+// option as they wrote it, in quotes ('retry.maxAttempts'), and what it must be; every
+// mistake is a ConfigurationError thrown before any I/O. The client's own options
+// (client/settings.ts) follow it too.
 
 const DEFAULTS = {
   expiryMarginMs: 5 * 60_000,
@@ -61,34 +61,41 @@ export interface AcquisitionSettings {
 
 /**
  * Checks the options every token source shares. For token-source authors: call it on the
- * user's options and hand the result to {@link TokenAcquirer}.
+ * user's options with the name of the factory the user called, so that a mistake reads
+ * like the rest of that factory's option errors, and hand the result to {@link TokenAcquirer}.
  *
- * @throws {ConfigurationError} naming the option and what it must be.
+ * @param factory - The public function whose options these are, e.g.
+ *   `"createManagedIdentityClient"`: every message starts with it and a colon.
+ * @throws {ConfigurationError} `"<factory>: '<option>' must …"`.
+ *
+ * @example
+ * const settings = resolveAcquisitionSettings(options, "createFooClient");
  */
-export function resolveAcquisitionSettings(options: AcquisitionOptions): AcquisitionSettings {
+export function resolveAcquisitionSettings(options: AcquisitionOptions, factory = "resolveAcquisitionSettings"): AcquisitionSettings {
+  const check = optionChecks(factory);
   if (options === null || typeof options !== "object") {
-    throw new ConfigurationError("The acquisition settings need an options object, e.g. { cache, logger }.");
+    throw check.error("the options must be an object, e.g. { cache, logger }.");
   }
-  return acquisitionSettings(options, checkStore(options.cache));
+  return acquisitionSettings(options, checkStore(options.cache, check), check);
 }
 
 /** {@link resolveAcquisitionSettings} with the `cache` store already checked (the client checks it earlier). */
-export function acquisitionSettings(options: AcquisitionOptions, store: TokenCacheStore | undefined): AcquisitionSettings {
+export function acquisitionSettings(options: AcquisitionOptions, store: TokenCacheStore | undefined, check: OptionChecks): AcquisitionSettings {
   return Object.freeze({
     store,
     clock: options.clock ?? systemClock,
     logger: options.logger,
     telemetry: options.telemetry,
     lifetime: Object.freeze({
-      expiryMarginMs: checkDuration(options.expiryMarginMs, "expiryMarginMs", DEFAULTS.expiryMarginMs, true),
-      maxLifetimeMs: checkDuration(options.maxTokenLifetimeMs, "maxTokenLifetimeMs", DEFAULTS.maxTokenLifetimeMs, false),
+      expiryMarginMs: checkDuration(check, options.expiryMarginMs, "expiryMarginMs", DEFAULTS.expiryMarginMs, true),
+      maxLifetimeMs: checkDuration(check, options.maxTokenLifetimeMs, "maxTokenLifetimeMs", DEFAULTS.maxTokenLifetimeMs, false),
     }),
-    maxCachedTokens: checkCount(options.maxCachedTokens, "maxCachedTokens", DEFAULTS.maxCachedTokens),
-    errorCacheMs: checkDuration(options.errorCacheMs, "errorCacheMs", DEFAULTS.errorCacheMs, true),
-    storeTimeoutMs: checkDuration(options.storeTimeoutMs, "storeTimeoutMs", DEFAULTS.storeTimeoutMs, false),
-    transport: checkTransport(options.transport),
-    requestTimeoutMs: checkDuration(options.requestTimeoutMs, "requestTimeoutMs", DEFAULTS.requestTimeoutMs, false),
-    retry: checkRetry(options.retry),
+    maxCachedTokens: checkCount(check, options.maxCachedTokens, "maxCachedTokens", DEFAULTS.maxCachedTokens),
+    errorCacheMs: checkDuration(check, options.errorCacheMs, "errorCacheMs", DEFAULTS.errorCacheMs, true),
+    storeTimeoutMs: checkDuration(check, options.storeTimeoutMs, "storeTimeoutMs", DEFAULTS.storeTimeoutMs, false),
+    transport: checkTransport(check, options.transport),
+    requestTimeoutMs: checkDuration(check, options.requestTimeoutMs, "requestTimeoutMs", DEFAULTS.requestTimeoutMs, false),
+    retry: checkRetry(check, options.retry),
   });
 }
 
@@ -97,57 +104,20 @@ const KNOWN_RETRY_OPTIONS = { maxAttempts: true, baseDelayMs: true, maxDelayMs: 
   true
 >;
 
-/**
- * Refuses keys `known` does not list, naming the nearest known one: a misspelt option
- * would otherwise be ignored and its default used without a word.
- */
-export function checkKnownKeys(options: object, known: Readonly<Record<string, true>>, path: string): void {
-  for (const key of Object.keys(options)) {
-    if (Object.hasOwn(known, key)) continue;
-    const names = Object.keys(known);
-    let nearest = names[0] ?? "";
-    let best = Number.POSITIVE_INFINITY;
-    for (const name of names) {
-      const distance = editDistance(key.toLowerCase(), name.toLowerCase());
-      if (distance < best) [nearest, best] = [name, distance];
-    }
-    const close = best <= Math.max(2, Math.floor(nearest.length / 3));
-    throw new ConfigurationError(
-      `Unknown option '${path}${printable(key)}' for createDaemonClient` +
-        (close
-          ? `; did you mean '${path}${nearest}'?`
-          : ` (the nearest known option is '${path}${nearest}'); remove it, the known options are: ${names.join(", ")}.`),
-    );
-  }
-}
-
-/** Levenshtein distance, for "did you mean" hints. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
-export function checkStore(store: unknown): TokenCacheStore | undefined {
+/** The `cache` option: a {@link TokenCacheStore} or unset. */
+export function checkStore(store: unknown, check: OptionChecks): TokenCacheStore | undefined {
   if (store === undefined) return undefined;
-  const candidate = store as TokenCacheStore;
-  if (typeof candidate.get !== "function" || typeof candidate.set !== "function" || typeof candidate.delete !== "function") {
-    throw new ConfigurationError("'cache' must be a token cache store (get, set, delete), e.g. createMemoryCache() or createRedisCache(…).");
+  const candidate = store as TokenCacheStore | null;
+  if (typeof candidate?.get !== "function" || typeof candidate.set !== "function" || typeof candidate.delete !== "function") {
+    throw check.error("'cache' must be a token cache store (get, set, delete), e.g. createMemoryCache() or createRedisCache(…).");
   }
   return candidate;
 }
 
-function checkTransport(transport: unknown): HttpTransport {
+function checkTransport(check: OptionChecks, transport: unknown): HttpTransport {
   if (transport === undefined) return fetchTransport;
   if (typeof transport !== "function") {
-    throw new ConfigurationError("'transport' must be a fetch-shaped function: (url, init) => Promise<Response>.");
+    throw check.error("'transport' must be a fetch-shaped function: (url, init) => Promise<Response>.");
   }
   return transport as HttpTransport;
 }
@@ -155,10 +125,10 @@ function checkTransport(transport: unknown): HttpTransport {
 /** The longest delay timers accept (`setTimeout` fires at once beyond it): about 24.8 days. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function checkDuration(value: unknown, name: string, fallback: number, zeroAllowed: boolean): number {
+function checkDuration(check: OptionChecks, value: unknown, name: string, fallback: number, zeroAllowed: boolean): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !(value >= 0 && value <= MAX_TIMER_MS) || (!zeroAllowed && value === 0)) {
-    throw new ConfigurationError(
+    throw check.error(
       `'${name}' must be a ${zeroAllowed ? "non-negative" : "positive"} number of milliseconds, at most ${MAX_TIMER_MS} (about 24 days).`,
     );
   }
@@ -166,22 +136,22 @@ function checkDuration(value: unknown, name: string, fallback: number, zeroAllow
   return Math.ceil(value);
 }
 
-function checkCount(value: unknown, name: string, fallback: number): number {
+function checkCount(check: OptionChecks, value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new ConfigurationError(`'${name}' must be a positive integer.`);
+    throw check.error(`'${name}' must be a positive integer, like ${fallback}.`);
   }
   return value;
 }
 
-function checkRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
+function checkRetry(check: OptionChecks, retry: RetryOptions | undefined): Required<RetryOptions> {
   if (retry !== undefined && (retry === null || typeof retry !== "object")) {
-    throw new ConfigurationError("'retry' must be an object: { maxAttempts, baseDelayMs, maxDelayMs }.");
+    throw check.error("'retry' must be an object: { maxAttempts, baseDelayMs, maxDelayMs }.");
   }
-  if (retry !== undefined) checkKnownKeys(retry, KNOWN_RETRY_OPTIONS, "retry.");
+  if (retry !== undefined) check.knownKeys(retry, Object.keys(KNOWN_RETRY_OPTIONS), "retry.");
   return Object.freeze({
-    maxAttempts: checkCount(retry?.maxAttempts, "retry.maxAttempts", DEFAULTS.retry.maxAttempts),
-    baseDelayMs: checkDuration(retry?.baseDelayMs, "retry.baseDelayMs", DEFAULTS.retry.baseDelayMs, true),
-    maxDelayMs: checkDuration(retry?.maxDelayMs, "retry.maxDelayMs", DEFAULTS.retry.maxDelayMs, true),
+    maxAttempts: checkCount(check, retry?.maxAttempts, "retry.maxAttempts", DEFAULTS.retry.maxAttempts),
+    baseDelayMs: checkDuration(check, retry?.baseDelayMs, "retry.baseDelayMs", DEFAULTS.retry.baseDelayMs, true),
+    maxDelayMs: checkDuration(check, retry?.maxDelayMs, "retry.maxDelayMs", DEFAULTS.retry.maxDelayMs, true),
   });
 }

@@ -1,5 +1,6 @@
 import type { EntraAuthority } from "../lib/authority.js";
-import { ConfigurationError, HttpError, InvalidResponseError, ServerError, TimeoutError } from "../errors.js";
+import { HttpError, InvalidResponseError, ServerError, TimeoutError } from "../errors.js";
+import type { OptionChecks } from "../lib/option-checks.js";
 import { printableValue } from "../lib/validation.js";
 
 /** How long the global host is used after the regional one failed. */
@@ -14,10 +15,10 @@ const OTHER_CLOUD_HOSTS = new Set(["login.microsoftonline.us", "login.chinacloud
  * The region from `azureRegion`: a region name, or `"auto"` / `"TryAutoDetect"` reading
  * `REGION_NAME` as MSAL does (none when it is unset); `undefined` without the option.
  */
-export function resolveRegion(value: unknown): { region: string | undefined; detected: boolean } {
+export function resolveRegion(value: unknown, check: OptionChecks): { region: string | undefined; detected: boolean } {
   if (value === undefined) return { region: undefined, detected: false };
   if (typeof value !== "string" || !/^[A-Za-z0-9-]{1,40}$/.test(value)) {
-    throw new ConfigurationError(`'azureRegion' must be a region name such as "westus2", or "auto", not '${printableValue(value)}'.`);
+    throw check.error(`'azureRegion' must be a region name such as "westus2", or "auto", not '${printableValue(value)}'.`);
   }
   if (/^(auto|TryAutoDetect)$/i.test(value)) {
     const detected = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["REGION_NAME"]?.trim();

@@ -1,13 +1,14 @@
 import type { DaemonClientOptions } from "../client-types.js";
 import type { ClientCredential } from "../credential.js";
 import type { TelemetryHooks } from "../seams.js";
-import { ConfigurationError } from "../errors.js";
-import { acquisitionSettings, checkKnownKeys, checkStore, type AcquisitionSettings } from "../acquisition/settings.js";
+import { acquisitionSettings, checkStore, type AcquisitionSettings } from "../acquisition/settings.js";
+import { optionChecks, type OptionChecks } from "../lib/option-checks.js";
 import { resolveAuthority, type Authority } from "../lib/authority.js";
 import { regionalBase, resolveRegion } from "../client-credentials/region.js";
 import { printable, printableValue } from "../lib/validation.js";
 
-// The option messages follow acquisition/settings.ts: the option in quotes, what it must be.
+// The option messages speak optionChecks' dialect, as acquisition/settings.ts does:
+// "createDaemonClient: '<option>' must …".
 
 /** {@link DaemonClientOptions}, checked, with defaults applied. Frozen. */
 export interface ClientSettings extends AcquisitionSettings {
@@ -65,35 +66,36 @@ const KNOWN_OPTIONS = {
 
 /** Checks the options of {@link createDaemonClient}, before any I/O. */
 export function resolveClientSettings(options: DaemonClientOptions): ClientSettings {
+  const check = optionChecks("createDaemonClient");
   if (options === null || typeof options !== "object") {
-    throw new ConfigurationError("createDaemonClient needs an options object: { tenantId, clientId, credential }.");
+    throw check.error("the options must be an object: { tenantId, clientId, credential }.");
   }
   // A misspelt option (expiryMarginMS) would otherwise be ignored without a word.
-  checkKnownKeys(options, KNOWN_OPTIONS, "");
+  check.knownKeys(options, Object.keys(KNOWN_OPTIONS));
   // In this order, so that the first mistake of a wholly wrong configuration is the one reported.
-  const clientId = checkClientId(options.clientId);
-  const authority = resolveAuthority(options);
-  const credentials = checkCredentials(options.credential);
-  const store = checkStore(options.cache);
+  const clientId = checkClientId(check, options.clientId);
+  const authority = resolveAuthority(options, check);
+  const credentials = checkCredentials(check, options.credential);
+  const store = checkStore(options.cache, check);
   const method = options.tokenEndpointAuthMethod;
   if (method !== undefined && method !== "client_secret_post" && method !== "client_secret_basic") {
-    throw new ConfigurationError(
+    throw check.error(
       `'tokenEndpointAuthMethod' must be "client_secret_post" or "client_secret_basic", not '${printableValue(method)}'.`,
     );
   }
   return Object.freeze({
-    ...acquisitionSettings(options, store),
+    ...acquisitionSettings(options, store, check),
     clientId,
     authority,
     authorityId: authority.kind === "entra" ? authority.base : authority.issuer,
     credentials,
     authMethod: method,
     telemetry: options.telemetry,
-    clientCapabilities: checkCapabilities(options.clientCapabilities),
-    extraQueryParameters: checkExtraParameters(options.extraQueryParameters, "extraQueryParameters"),
-    extraParameters: checkExtraParameters(options.extraParameters, "extraParameters"),
-    returnClientRequestId: checkFlag(options.returnClientRequestId, "returnClientRequestId"),
-    regionalBase: checkRegion(options.azureRegion, authority),
+    clientCapabilities: checkCapabilities(check, options.clientCapabilities),
+    extraQueryParameters: checkExtraParameters(check, options.extraQueryParameters, "extraQueryParameters"),
+    extraParameters: checkExtraParameters(check, options.extraParameters, "extraParameters"),
+    returnClientRequestId: checkFlag(check, options.returnClientRequestId, "returnClientRequestId"),
+    regionalBase: checkRegion(check, options.azureRegion, authority),
   });
 }
 
@@ -104,69 +106,69 @@ export function resolveClientSettings(options: DaemonClientOptions): ClientSetti
  */
 const RESERVED_PARAMETER = /^(client_id|client_secret|client_assertion.*|grant_type|scope|claims)$/i;
 
-function checkExtraParameters(value: unknown, option: string): readonly (readonly [string, string])[] {
+function checkExtraParameters(check: OptionChecks, value: unknown, option: string): readonly (readonly [string, string])[] {
   if (value === undefined) return [];
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigurationError(`'${option}' must be an object of string parameters, e.g. { dc: "…" }.`);
+    throw check.error(`'${option}' must be an object of string parameters, e.g. { dc: "…" }.`);
   }
   const entries = Object.entries(value as Record<string, unknown>);
   for (const [name, parameter] of entries) {
     if (name.length === 0 || /[\s\u0000-\u001f&=]/.test(name)) {
-      throw new ConfigurationError(`'${option}' has a parameter name '${printable(name)}' that is empty or holds spaces, '&' or '='.`);
+      throw check.error(`'${option}' has a parameter name '${printable(name)}' that is empty or holds spaces, '&' or '='.`);
     }
     if (RESERVED_PARAMETER.test(name)) {
-      throw new ConfigurationError(
+      throw check.error(
         `'${option}.${printable(name)}' would replace a parameter the client sets itself; remove it (client_id, client_secret, client_assertion*, grant_type, scope and claims come from the client's options and the request).`,
       );
     }
     if (typeof parameter !== "string") {
-      throw new ConfigurationError(`'${option}.${printable(name)}' must be a string, not '${printableValue(parameter)}'.`);
+      throw check.error(`'${option}.${printable(name)}' must be a string, not '${printableValue(parameter)}'.`);
     }
   }
   return Object.freeze(entries.map(([name, parameter]) => Object.freeze([name, parameter as string] as const)));
 }
 
-function checkRegion(value: unknown, authority: Authority): string | undefined {
-  const { region, detected } = resolveRegion(value);
+function checkRegion(check: OptionChecks, value: unknown, authority: Authority): string | undefined {
+  const { region, detected } = resolveRegion(value, check);
   if (region === undefined) return undefined;
   const base = authority.kind === "entra" ? regionalBase(authority, region) : undefined;
   // A detected region is a hint (MSAL ignores it where it cannot apply); a named one is a request.
   if (base === undefined && !detected) {
-    throw new ConfigurationError(
+    throw check.error(
       "'azureRegion' applies to the Microsoft clouds' authorities only (login.microsoftonline.com, .us, .cn); remove it for this authority.",
     );
   }
   return base;
 }
 
-function checkCapabilities(value: unknown): readonly string[] {
+function checkCapabilities(check: OptionChecks, value: unknown): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((capability) => typeof capability !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(capability))) {
-    throw new ConfigurationError(`'clientCapabilities' must be a list of capability names, e.g. ["cp1"].`);
+    throw check.error(`'clientCapabilities' must be a list of capability names, e.g. ["cp1"].`);
   }
   return Object.freeze([...(value as string[])]);
 }
 
-function checkFlag(value: unknown, option: string): boolean {
+function checkFlag(check: OptionChecks, value: unknown, option: string): boolean {
   if (value === undefined) return false;
-  if (typeof value !== "boolean") throw new ConfigurationError(`'${option}' must be true or false, not '${printableValue(value)}'.`);
+  if (typeof value !== "boolean") throw check.error(`'${option}' must be true or false, not '${printableValue(value)}'.`);
   return value;
 }
 
-function checkClientId(clientId: unknown): string {
+function checkClientId(check: OptionChecks, clientId: unknown): string {
   if (typeof clientId !== "string" || clientId.length === 0) {
-    throw new ConfigurationError("'clientId' must be the application (client) id of the app registration.");
+    throw check.error("'clientId' must be the application (client) id of the app registration.");
   }
   if (clientId.length > 256 || /[\s\u0000-\u001f]/.test(clientId)) {
-    throw new ConfigurationError(`'clientId' '${printable(clientId)}' contains spaces or control characters; copy the application (client) id again.`);
+    throw check.error(`'clientId' '${printable(clientId)}' contains spaces or control characters; copy the application (client) id again.`);
   }
   return clientId;
 }
 
-function checkCredentials(credential: unknown): readonly ClientCredential[] {
+function checkCredentials(check: OptionChecks, credential: unknown): readonly ClientCredential[] {
   const list: unknown[] = Array.isArray(credential) ? credential : [credential];
   if (list.length === 0 || list.some((item) => typeof (item as ClientCredential | undefined)?.getAuthentication !== "function")) {
-    throw new ConfigurationError(
+    throw check.error(
       "'credential' must be a client credential (e.g. clientSecret(…) or certificateCredential(…)) or a non-empty list of them.",
     );
   }

@@ -1,5 +1,6 @@
 import type { AzureCloud, DaemonClientOptions } from "../client-types.js";
-import { ConfigurationError, InvalidRequestError } from "../errors.js";
+import { InvalidRequestError } from "../errors.js";
+import type { OptionChecks } from "./option-checks.js";
 import { checkServerUrl, checkTenant, isLoopbackHost, printableValue } from "./validation.js";
 
 /** The national clouds' authority hosts; no discovery round trip is needed for them. */
@@ -65,46 +66,46 @@ export interface GenericAuthority {
 }
 
 /** Builds the authority from the client options, refusing ambiguous or unsafe ones. */
-export function resolveAuthority(options: DaemonClientOptions): Authority {
+export function resolveAuthority(options: DaemonClientOptions, check: OptionChecks): Authority {
   if (options.issuer !== undefined) {
     const entraOptions = (["authority", "tenantId", "cloud", "authorityHost", "knownAuthorities", "validateAuthority"] as const).filter((name) => options[name] !== undefined);
     if (entraOptions.length > 0) {
-      throw new ConfigurationError(
+      throw check.error(
         `'issuer' names a generic OAuth 2.0 server; drop ${entraOptions.map((name) => `'${name}'`).join(", ")}, which apply to Entra ID.`,
       );
     }
-    checkServerUrl(options.issuer, "issuer");
+    checkServerUrl(options.issuer, "issuer", check.error);
     const issuer = options.issuer;
     return { kind: "generic", issuer, defaultTenant: issuer };
   }
   if (options.authority !== undefined) {
     if (options.cloud !== undefined || options.authorityHost !== undefined) {
-      throw new ConfigurationError("'authority' already names the host: drop 'cloud' and 'authorityHost'.");
+      throw check.error("'authority' already names the host: drop 'cloud' and 'authorityHost'.");
     }
-    return trusted(parseEntraAuthority(options.authority, options.tenantId), options, "authority");
+    return trusted(check, parseEntraAuthority(check, options.authority, options.tenantId), options, "authority");
   }
   if (options.tenantId === undefined) {
-    throw new ConfigurationError(
-      "Say where tokens come from: 'tenantId' (Entra ID), 'authority' (an Entra authority URL) or 'issuer' (a generic OAuth 2.0 server).",
+    throw check.error(
+      "say where tokens come from: 'tenantId' (Entra ID), 'authority' (an Entra authority URL) or 'issuer' (a generic OAuth 2.0 server).",
     );
   }
   if (options.cloud !== undefined && options.authorityHost !== undefined) {
-    throw new ConfigurationError("Give 'cloud' or 'authorityHost', not both.");
+    throw check.error("give 'cloud' or 'authorityHost', not both.");
   }
   let host: string;
   if (options.authorityHost !== undefined) {
-    host = checkServerUrl(options.authorityHost, "authorityHost").href.replace(/\/+$/, "");
+    host = checkServerUrl(options.authorityHost, "authorityHost", check.error).href.replace(/\/+$/, "");
   } else {
     const cloud = options.cloud ?? "public";
     // Own properties only: "__proto__" or "toString" must not name a cloud.
     const known = typeof cloud === "string" && Object.hasOwn(CLOUD_AUTHORITY_HOSTS, cloud) ? CLOUD_AUTHORITY_HOSTS[cloud] : undefined;
     if (known === undefined) {
-      throw new ConfigurationError(`Unknown cloud '${printableValue(cloud)}': use "public", "usgov" or "china", or set 'authorityHost'.`);
+      throw check.error(`'cloud' must be "public", "usgov" or "china" (or set 'authorityHost' instead), not '${printableValue(cloud)}'.`);
     }
     host = known;
   }
-  const authority: EntraAuthority = { kind: "entra", base: host, defaultTenant: checkTenant(options.tenantId, "'tenantId'", ConfigurationError) };
-  return trusted(authority, options, "authorityHost");
+  const authority: EntraAuthority = { kind: "entra", base: host, defaultTenant: checkTenant(options.tenantId, "'tenantId'", check.error) };
+  return trusted(check, authority, options, "authorityHost");
 }
 
 /**
@@ -113,52 +114,52 @@ export function resolveAuthority(options: DaemonClientOptions): Authority {
  * signed assertion, so a typo or a planted `AZURE_AUTHORITY_HOST` must not be enough.
  * MSAL asks instance discovery or requires `knownAuthorities` for the same reason.
  */
-function trusted(authority: EntraAuthority, options: DaemonClientOptions, option: "authority" | "authorityHost"): EntraAuthority {
-  const known = checkKnownAuthorities(options.knownAuthorities);
+function trusted(check: OptionChecks, authority: EntraAuthority, options: DaemonClientOptions, option: "authority" | "authorityHost"): EntraAuthority {
+  const known = checkKnownAuthorities(check, options.knownAuthorities);
   const validate = options.validateAuthority;
   if (validate !== undefined && typeof validate !== "boolean") {
-    throw new ConfigurationError(`'validateAuthority' must be true or false, not '${printableValue(validate)}'.`);
+    throw check.error(`'validateAuthority' must be true or false, not '${printableValue(validate)}'.`);
   }
   const url = new URL(authority.base);
   const trustedOrigin = TRUSTED_ORIGINS.has(url.origin) || globalOriginOfRegional(url.origin) !== undefined;
   if (validate === false || trustedOrigin || isLoopbackHost(url.hostname) || known.has(url.host.toLowerCase())) {
     return authority;
   }
-  throw new ConfigurationError(
-    `The '${option}' host '${url.host}' is not a Microsoft cloud authority, and it would receive the client's credential. ` +
+  throw check.error(
+    `the '${option}' host '${url.host}' is not a Microsoft cloud authority, and it would receive the client's credential. ` +
       `If you trust it, list it: knownAuthorities: ["${url.host}"] (or set validateAuthority: false).`,
   );
 }
 
-function checkKnownAuthorities(value: unknown): ReadonlySet<string> {
+function checkKnownAuthorities(check: OptionChecks, value: unknown): ReadonlySet<string> {
   if (value === undefined) return new Set();
   const list: unknown[] = Array.isArray(value) ? value : [value];
   const wrong = list.find((host) => typeof host !== "string" || !/^[A-Za-z0-9.-]+(?::\d{1,5})?$/.test(host));
   if (!Array.isArray(value) || wrong !== undefined) {
-    throw new ConfigurationError(
+    throw check.error(
       `'knownAuthorities' must list host names (with the port when not 443), e.g. ["login.contoso.com"], not '${printableValue(wrong ?? value)}'.`,
     );
   }
   return new Set((value as string[]).map((host) => host.toLowerCase()));
 }
 
-function parseEntraAuthority(authority: string, tenantId: string | undefined): EntraAuthority {
-  const url = checkServerUrl(authority, "authority");
+function parseEntraAuthority(check: OptionChecks, authority: string, tenantId: string | undefined): EntraAuthority {
+  const url = checkServerUrl(authority, "authority", check.error);
   const segments = url.pathname.split("/").filter(Boolean);
   const last = segments.at(-1);
   if (last === undefined) {
-    throw new ConfigurationError(
+    throw check.error(
       `'authority' must end with the tenant: '${url.origin}/<tenant id or domain>'. Or pass 'authorityHost' and 'tenantId'.`,
     );
   }
   if (/^(v2\.0|oauth2|token)$/i.test(last)) {
-    throw new ConfigurationError(
+    throw check.error(
       `'authority' must be the host and tenant only ('${url.origin}/<tenant>'), without '/${last}': the token endpoint path is added for you.`,
     );
   }
-  const tenant = checkTenant(decodeURIComponent(last), "The tenant in 'authority'", ConfigurationError);
+  const tenant = checkTenant(decodeURIComponent(last), "the tenant in 'authority'", check.error);
   if (tenantId !== undefined && (typeof tenantId !== "string" || tenantId.toLowerCase() !== tenant)) {
-    throw new ConfigurationError(`'tenantId' (${printableValue(tenantId)}) and the tenant in 'authority' (${tenant}) differ: give one.`);
+    throw check.error(`'tenantId' (${printableValue(tenantId)}) and the tenant in 'authority' (${tenant}) differ: give one.`);
   }
   const prefix = segments.slice(0, -1).join("/");
   return { kind: "entra", base: prefix ? `${url.origin}/${prefix}` : url.origin, defaultTenant: tenant };
@@ -174,7 +175,7 @@ export function requestTenant(authority: Authority, tenantId: string | undefined
   if (authority.kind === "generic") {
     throw new InvalidRequestError("'tenantId' applies to Entra authorities only; this client talks to a generic 'issuer'.");
   }
-  return checkTenant(tenantId, "'tenantId'", InvalidRequestError);
+  return checkTenant(tenantId, "'tenantId'", (message) => new InvalidRequestError(message));
 }
 
 /** The Entra v2.0 token endpoint of a tenant. */

@@ -1,4 +1,3 @@
-import type { InvalidRequestError } from "../errors.js";
 import { ConfigurationError } from "../errors.js";
 
 /** Tenants that name a group of tenants, not one; the client credentials grant needs one. */
@@ -7,26 +6,32 @@ const MULTI_TENANT_ALIASES = new Set(["common", "organizations", "consumers"]);
 /** A GUID or a DNS name (verified domain), which is what Entra accepts as a tenant. */
 const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/;
 
-type ErrorClass = typeof ConfigurationError | typeof InvalidRequestError;
+/**
+ * Makes the error a check throws: an {@link OptionChecks}' `error` for an option (so the
+ * message starts with the factory's name), a plain `InvalidRequestError` for a request.
+ */
+export type ErrorMaker = (message: string, options?: { cause?: unknown }) => Error;
+
+const configurationError: ErrorMaker = (message, options) => new ConfigurationError(message, options);
 
 /**
  * Checks a tenant id and returns it in lower case: GUIDs and DNS names are
  * case-insensitive, and one spelling per tenant keeps one cache key per tenant. `source`
- * says where it came from so the message points at the right place; configuration
- * mistakes and per-request mistakes get different classes.
+ * says where it came from so the message points at the right place; `fail` makes the
+ * error (configuration mistakes and per-request mistakes get different classes).
  */
-export function checkTenant(tenant: unknown, source: string, ErrorType: ErrorClass): string {
+export function checkTenant(tenant: unknown, source: string, fail: ErrorMaker): string {
   if (typeof tenant !== "string" || tenant.length === 0) {
-    throw new ErrorType(`${source} must be a tenant id (a GUID) or a verified domain such as 'contoso.onmicrosoft.com'.`);
+    throw fail(`${source} must be a tenant id (a GUID) or a verified domain such as 'contoso.onmicrosoft.com'.`);
   }
   if (MULTI_TENANT_ALIASES.has(tenant.toLowerCase())) {
-    throw new ErrorType(
+    throw fail(
       `${source} is '${tenant}', which names no single tenant: the client credentials grant needs a concrete tenant. ` +
         `Use the tenant's GUID or verified domain (for a multi-tenant app, the customer's tenant).`,
     );
   }
   if (tenant.length > 253 || !TENANT_PATTERN.test(tenant)) {
-    throw new ErrorType(`${source} '${printable(tenant)}' is not a tenant id: use the tenant's GUID or a verified domain name.`);
+    throw fail(`${source} '${printable(tenant)}' is not a tenant id: use the tenant's GUID or a verified domain name.`);
   }
   // The caller's own string when it is lower case already: the in-process index keys it,
   // so a hit finds the key by identity rather than comparing another copy's characters.
@@ -40,24 +45,24 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
-/** Parses an https URL (http only on loopback) from configuration. */
-export function checkServerUrl(value: unknown, option: string): URL {
+/** Parses an https URL (http only on loopback) from configuration; `fail` makes the error. */
+export function checkServerUrl(value: unknown, option: string, fail: ErrorMaker = configurationError): URL {
   if (typeof value !== "string" || value.length === 0) {
-    throw new ConfigurationError(`'${option}' must be an https URL.`);
+    throw fail(`'${option}' must be an https URL.`);
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch (cause) {
-    throw new ConfigurationError(`'${option}' is not a URL: '${printable(value)}'. Give an absolute https URL.`, { cause });
+    throw fail(`'${option}' is not a URL: '${printable(value)}'. Give an absolute https URL.`, { cause });
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
-    throw new ConfigurationError(
+    throw fail(
       `'${option}' must use https (plain http is accepted only for localhost/127.0.0.1): '${url.origin}'.`,
     );
   }
   if (url.username || url.password || url.search || url.hash) {
-    throw new ConfigurationError(`'${option}' must not contain credentials, a query or a fragment: '${url.origin}${url.pathname}'.`);
+    throw fail(`'${option}' must not contain credentials, a query or a fragment: '${url.origin}${url.pathname}'.`);
   }
   return url;
 }
