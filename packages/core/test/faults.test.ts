@@ -21,7 +21,10 @@ import { manualClock } from "./support/token-server.js";
 
 const SCOPE = ids.apiScope;
 const RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2_000 } as const;
-const TIMEOUT_MS = 300;
+// Long enough that an answer delayed by a loaded machine (two test processes on two cores)
+// is not timed out and retried — which would add a token request the case does not cause —
+// and far below the 3 s latency and the hang the timeout cases inject.
+const TIMEOUT_MS = 1_000;
 
 let emulator: Emulator;
 let clients: DaemonClient[] = [];
