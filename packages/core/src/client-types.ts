@@ -198,13 +198,16 @@ export interface AcquireTokenRequest {
 
 /** An access token and what is known about it. */
 export interface AccessTokenResult {
-  /** The bearer token. Never log it. */
+  /**
+   * The bearer token. Never log it: the result itself prints without it (`JSON.stringify`
+   * and `util.inspect` show `"[redacted]"` in its place).
+   */
   readonly accessToken: string;
   /** `"Bearer"`. */
   readonly tokenType: string;
-  /** When the token expires. */
+  /** When the token expires: a new `Date` on every read (a cache hit allocates none until read). */
   readonly expiresOn: Date;
-  /** When the client will start refreshing it in the background. */
+  /** When the client will start refreshing it in the background: a new `Date` on every read. */
   readonly refreshOn: Date;
   /** The normalized scopes the token was issued for. */
   readonly scopes: readonly string[];

@@ -14,17 +14,25 @@ const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
  * return redacted({ kind: "secret", getAuthentication }, "ClientSecretCredential(***)");
  */
 export function redacted<T extends object>(target: T, description: string): T {
-  const describe = { value: () => description, enumerable: false, configurable: true };
-  Object.defineProperties(target, {
-    toString: describe,
-    toJSON: describe,
-    [inspectCustom]: describe,
-  });
+  const describe = (): string => description;
+  Object.defineProperty(target, "toString", { value: describe, enumerable: false, configurable: true });
+  return printsAs(target, describe);
+}
+
+/**
+ * Makes `target` (an object, or a class's prototype so its instances carry nothing extra)
+ * print as what `describe` returns, called on the printed object: in `toJSON` (so
+ * `JSON.stringify`) and `util.inspect` (so `console.log`). Non-enumerable, so spreading
+ * the object does not copy them.
+ */
+export function printsAs<T extends object>(target: T, describe: (this: T) => unknown): T {
+  const printer = { value: describe, enumerable: false, configurable: true };
+  Object.defineProperties(target, { toJSON: printer, [inspectCustom]: printer });
   return target;
 }
 
-/** What replaces an echoed secret in server text. */
-const REDACTION = "[redacted]";
+/** What replaces a secret in printed objects and echoed server text. */
+export const REDACTION = "[redacted]";
 /**
  * Shorter values are not searched for: they would match ordinary words of a server's
  * text, and a secret that short is no secret.

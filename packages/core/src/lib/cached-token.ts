@@ -1,5 +1,6 @@
 import type { AccessTokenResult } from "../client-types.js";
 import type { TokenResponse } from "./token-response.js";
+import { TokenResult } from "./token-result.js";
 
 /** A token in the in-process index. Times are milliseconds since the epoch. */
 export interface CachedToken {
@@ -73,25 +74,30 @@ export function createCachedToken(
 type TokenFields = Omit<CachedToken, "cacheResult" | "scopeKey">;
 
 function withResult(fields: TokenFields): CachedToken {
-  return new IndexedToken(toResult(fields, "cache"), fields.expiresOn, fields.refreshOn, fields.usableUntil, scopeKey(fields.scopes));
+  return new IndexedToken(toResult(fields, "cache"), fields.usableUntil, scopeKey(fields.scopes));
 }
 
 /**
- * A token as the index holds it: the times a hit and a refresh read, and the answer to a
- * hit, built once so a hit allocates nothing. The strings are read from that answer rather
- * than kept twice (~40 bytes a token); the times are kept here, since a caller may change
- * the answer's `Date`s. One class, so every token has the same hidden class and a hit
- * stays a monomorphic lookup.
+ * A token as the index holds it: the answer to a hit, built once so a hit allocates
+ * nothing, and what only the index reads. The strings and times are read from that answer
+ * rather than kept twice (~90 bytes a token); its times are numbers no caller can change.
+ * One class, so every token has the same hidden class and a hit stays a monomorphic lookup.
  */
 class IndexedToken implements CachedToken {
   constructor(
-    readonly cacheResult: AccessTokenResult,
-    readonly expiresOn: number,
-    readonly refreshOn: number,
+    readonly cacheResult: TokenResult,
     readonly usableUntil: number,
     readonly scopeKey: string,
   ) {
     Object.freeze(this);
+  }
+
+  get expiresOn(): number {
+    return TokenResult.expiresAt(this.cacheResult);
+  }
+
+  get refreshOn(): number {
+    return TokenResult.refreshAt(this.cacheResult);
   }
 
   get accessToken(): string {
@@ -116,19 +122,18 @@ class IndexedToken implements CachedToken {
 }
 
 /** The caller's view of a cached token. */
-export function toResult(token: TokenFields, source: AccessTokenResult["source"], tokenEndpoint?: string): AccessTokenResult {
-  // `tokenEndpoint` is always a key (undefined but on a network answer): one object shape for every result.
-  return Object.freeze({
-    accessToken: token.accessToken,
-    tokenType: token.tokenType,
-    expiresOn: new Date(token.expiresOn),
-    refreshOn: new Date(token.refreshOn),
-    scopes: token.scopes,
-    tenantId: token.tenantId,
+export function toResult(token: TokenFields, source: AccessTokenResult["source"], tokenEndpoint?: string): TokenResult {
+  return new TokenResult(
+    token.accessToken,
+    token.tokenType,
+    token.expiresOn,
+    token.refreshOn,
+    token.scopes,
+    token.tenantId,
     source,
-    correlationId: token.correlationId,
+    token.correlationId,
     tokenEndpoint,
-  });
+  );
 }
 
 /**
