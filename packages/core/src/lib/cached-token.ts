@@ -74,7 +74,7 @@ export function createCachedToken(
 type TokenFields = Omit<CachedToken, "cacheResult" | "scopeKey">;
 
 function withResult(fields: TokenFields): CachedToken {
-  return new IndexedToken(toResult(fields, "cache"), fields.usableUntil, scopeKey(fields.scopes));
+  return new IndexedToken(toResult(fields, "cache"), fields.refreshOn, fields.usableUntil, scopeKey(fields.scopes));
 }
 
 /**
@@ -86,6 +86,9 @@ function withResult(fields: TokenFields): CachedToken {
 class IndexedToken implements CachedToken {
   constructor(
     readonly cacheResult: TokenResult,
+    // Kept here, not only in the answer: every hit compares it with the clock, and one
+    // object fewer to reach keeps a hit among 100,000 tokens near its memory-latency floor.
+    readonly refreshOn: number,
     readonly usableUntil: number,
     readonly scopeKey: string,
   ) {
@@ -94,10 +97,6 @@ class IndexedToken implements CachedToken {
 
   get expiresOn(): number {
     return TokenResult.expiresAt(this.cacheResult);
-  }
-
-  get refreshOn(): number {
-    return TokenResult.refreshAt(this.cacheResult);
   }
 
   get accessToken(): string {

@@ -41,11 +41,6 @@ export class TokenResult implements AccessTokenResult {
   static expiresAt(result: TokenResult): number {
     return result.#expiresOn;
   }
-
-  /** `result`'s refresh time in milliseconds since the epoch, without building a `Date`. */
-  static refreshAt(result: TokenResult): number {
-    return result.#refreshOn;
-  }
 }
 
 printsAs(TokenResult.prototype, function (this: TokenResult) {
