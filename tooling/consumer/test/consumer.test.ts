@@ -260,8 +260,8 @@ for (const node of nodes) {
     });
 
     void it("a managed identity script gets the host identity's token from the emulator's IMDS endpoint, then from the cache", async () => {
-      const env = { CONSUMER_SCOPE: demo.scope, AZURE_POD_IDENTITY_AUTHORITY_HOST: emulatorUrl };
-      assertNetworkThenCache(parseSources(await runOk(node.path, ["identity.mjs"], { env })));
+      const env = { CONSUMER_CLIENT: "managed-identity", CONSUMER_SCOPE: demo.scope, AZURE_POD_IDENTITY_AUTHORITY_HOST: emulatorUrl };
+      assertNetworkThenCache(parseSources(await runOk(node.path, ["token.mjs"], { env })));
     });
 
     void it("with cache-file, a second process gets the token from the file store", async () => {
