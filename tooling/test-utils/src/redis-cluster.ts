@@ -42,8 +42,11 @@ export interface RedisCluster {
   readonly startupNodes: readonly { host: string; port: number }[];
   /** The hash slot of `key` (CRC16 of its hash tag, or of the whole key), as Redis computes it. */
   keySlot(key: string): Promise<number>;
-  /** The node serving `key`'s slot as master right now, as a running node sees it. */
-  masterFor(key: string): Promise<RedisServer>;
+  /**
+   * The running node serving `key`'s slot as master, as a running node sees it; during a
+   * failover, waits up to `timeoutMs` (default 10 s) for the cluster to name one.
+   */
+  masterFor(key: string, timeoutMs?: number): Promise<RedisServer>;
   /**
    * Resolves once every running node says `cluster_state:ok` and every slot is served by
    * a running master that the others do not count as failed; rejects after `timeoutMs`.
@@ -184,15 +187,25 @@ function handle(nodes: readonly RedisServer[], stop: () => Promise<void>): Redis
     async keySlot(key) {
       return Number(await anyRunning().command("CLUSTER", "KEYSLOT", key));
     },
-    async masterFor(key) {
-      const from = anyRunning();
-      const slot = Number(await from.command("CLUSTER", "KEYSLOT", key));
-      for (const master of await liveMasters(from)) {
-        if (!master.ranges.some(([first, last]) => slot >= first && slot <= last)) continue;
-        const server = byPort(master.port);
-        if (server !== undefined) return server;
-      }
-      throw new Error(`no live master serves slot ${String(slot)}`);
+    async masterFor(key, timeoutMs = 10_000) {
+      const slot = Number(await anyRunning().command("CLUSTER", "KEYSLOT", key));
+      // Right after a failover the nodes learn the promoted master by gossip, one after the
+      // other: wait until a running node names a running master for the slot.
+      let found: RedisServer | undefined;
+      await until(timeoutMs, `a live master serving slot ${String(slot)}`, async () => {
+        for (const from of nodes.filter((server) => server.running)) {
+          for (const master of await liveMasters(from)) {
+            if (!master.ranges.some(([first, last]) => slot >= first && slot <= last)) continue;
+            const server = byPort(master.port);
+            if (server?.running === true) {
+              found = server;
+              return true;
+            }
+          }
+        }
+        return false;
+      });
+      return found!;
     },
     async waitUntilHealthy(timeoutMs = 20_000) {
       await until(timeoutMs, "the Redis Cluster to be healthy", async () => {
