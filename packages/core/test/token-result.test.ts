@@ -80,4 +80,23 @@ describe("the AccessTokenResult", () => {
     expect(Object.keys(hit)).not.toContain("usableUntil");
     expect(Object.keys(hit)).not.toContain("scopeKey");
   });
+
+  // A hit reads a whole-second copy of the refresh time (see TokenResult); the exact
+  // millisecond must still decide, whatever the clock says the year is.
+  it.each([
+    ["2026, off a whole second", Date.UTC(2026, 5, 1, 12, 0, 0, 123)],
+    ["1970 (a test clock at zero)", 123],
+    ["2100 (past the whole-second range)", Date.UTC(2100, 0, 1, 0, 0, 0, 456)],
+  ])("starts the background refresh at the exact refresh time, not a millisecond earlier: clock in %s", async (_, start) => {
+    const { client, clock, server } = await setup(manualClock(start));
+    await client.acquireTokenForClient({ scopes: [SCOPE] });
+    clock.advance(1_800_000 - 1);
+    expect((await client.acquireTokenForClient({ scopes: [SCOPE] })).source).toBe("cache");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.tokenRequests).toHaveLength(1);
+
+    clock.advance(1);
+    expect((await client.acquireTokenForClient({ scopes: [SCOPE] })).source).toBe("cache");
+    await expect.poll(() => server.tokenRequests.length).toBe(2);
+  });
 });

@@ -2,6 +2,7 @@ import type { StoreLock, TokenCacheStore } from "../cache-store.js";
 import type { Clock, Logger } from "../seams.js";
 import { CacheError } from "../errors.js";
 import { deserializeToken, serializeToken, type CachedToken } from "../lib/cached-token.js";
+import { TokenResult } from "../lib/token-result.js";
 import { describeError } from "../lib/describe-error.js";
 import { sleepOn } from "../lib/http.js";
 import { fleetFailureKey, parseFleetFailure, serializeFleetFailure, type FleetFailure } from "./fleet-backoff.js";
@@ -82,7 +83,7 @@ export class SharedStore {
   async set(target: TokenTarget, token: CachedToken): Promise<void> {
     try {
       const value = serializeToken(token, this.settings.authority, this.settings.clientId);
-      await this.call("set", () => this.store.set(target.key, value, token.expiresOn));
+      await this.call("set", () => this.store.set(target.key, value, TokenResult.expiresAt(token)));
       this.recovered();
     } catch (error) {
       this.failed("set", error);

@@ -2,7 +2,8 @@ import type { AccessTokenResult } from "../client-types.js";
 import { ConfigurationError, InvalidResponseError } from "../errors.js";
 import { redacted } from "../redacted.js";
 import type { AcquisitionSettings } from "./settings.js";
-import { createCachedToken, keyPrefix, tokenCacheKey, TokenIndex, toResult, type CachedToken } from "../lib/cached-token.js";
+import { createCachedToken, keyPrefix, tokenCacheKey, TokenIndex, type CachedToken } from "../lib/cached-token.js";
+import { TokenResult } from "../lib/token-result.js";
 import { describeError } from "../lib/describe-error.js";
 import { raceAbort } from "../lib/http.js";
 import { isBearerToken } from "../lib/token-response.js";
@@ -86,10 +87,10 @@ export class TokenAcquirer {
     const cached = this.index.get(tenantId, scopeKey);
     if (cached === undefined) return undefined;
     const now = this.settings.clock.now();
-    if (now < cached.refreshOn) return cached.cacheResult;
-    if (now >= cached.usableUntil) return undefined;
+    if (TokenResult.beforeRefresh(cached, now)) return cached;
+    if (now >= TokenResult.usableUntil(cached)) return undefined;
     this.refreshInBackground(cached);
-    return cached.cacheResult;
+    return cached;
   }
 
   /** A token for `target`: from the index, the shared store or the fetcher, as `options` allow. */
@@ -131,9 +132,10 @@ export class TokenAcquirer {
   }
 
   private refreshInBackground(cached: CachedToken): void {
-    const key = tokenCacheKey(this.keyPrefix, cached.tenantId, cached.scopeKey);
+    const scopeKey = TokenResult.scopeKey(cached);
+    const key = tokenCacheKey(this.keyPrefix, cached.tenantId, scopeKey);
     if (this.flights.has(key) || this.lifetime.signal.aborted || this.gates.refreshPaused(key, this.settings.clock.now())) return;
-    const target: TokenTarget = { key, tenantId: cached.tenantId, scopes: cached.scopes, scopeKey: cached.scopeKey };
+    const target: TokenTarget = { key, tenantId: cached.tenantId, scopes: cached.scopes, scopeKey };
     const correlationId = newCorrelationId();
     const flight = this.flights.run(target.key, () => this.acquireShared(target, { bypassRead: false, claims: undefined, correlationId, returnClientRequestId: false }));
     if (this.settings.telemetry?.onBackgroundRefresh !== undefined) this.reportBackgroundRefresh(flight, cached);
@@ -159,7 +161,7 @@ export class TokenAcquirer {
     report("started");
     flight.then(
       (result) => {
-        report(result === held.cacheResult ? "failed" : "succeeded");
+        report(result === held ? "failed" : "succeeded");
       },
       (error: unknown) => {
         report("failed", errorFields(error).errorCode);
@@ -186,8 +188,8 @@ export class TokenAcquirer {
         if (fresh) return fresh;
       }
       const now = this.settings.clock.now();
-      if (!mode.bypassRead && stale !== undefined && now < stale.expiresOn && this.gates.refreshPaused(target.key, now)) {
-        return stale.cacheResult;
+      if (!mode.bypassRead && stale !== undefined && now < TokenResult.expiresAt(stale) && this.gates.refreshPaused(target.key, now)) {
+        return stale;
       }
       // The fleet's backoff is a network gate: it holds for forced and claims requests too.
       this.gates.checkFleet(target.key, now);
@@ -203,16 +205,18 @@ export class TokenAcquirer {
     } catch (error) {
       const now = this.settings.clock.now();
       // A claims request means the resource has just rejected the cached token: it must not be served again.
-      const servable = stale !== undefined && mode.claims === undefined && now < stale.expiresOn;
-      if (servable && this.index.get(target.tenantId, target.scopeKey) === stale) {
-        this.gates.pauseRefresh(target.key, stale.expiresOn, error);
+      // NaN when nothing is held: no time is before it.
+      const staleExpiry = stale === undefined ? Number.NaN : TokenResult.expiresAt(stale);
+      const servable = mode.claims === undefined && now < staleExpiry;
+      if (stale !== undefined && servable && this.index.get(target.tenantId, target.scopeKey) === stale) {
+        this.gates.pauseRefresh(target.key, staleExpiry, error);
         this.settings.logger?.warn?.("daemon-auth: token refresh failed; serving the cached token until it expires", {
           tenant: target.tenantId,
           scope: target.scopeKey,
-          expiresOn: new Date(stale.expiresOn).toISOString(),
+          expiresOn: new Date(staleExpiry).toISOString(),
           error: describeError(error),
         });
-        return stale.cacheResult;
+        return stale;
       }
       throw error;
     }
@@ -223,10 +227,10 @@ export class TokenAcquirer {
     const token = await shared.get(target);
     if (token === undefined) return undefined;
     const now = this.settings.clock.now();
-    const fresh = now < token.refreshOn || (stale === undefined && now < token.usableUntil);
+    const fresh = TokenResult.beforeRefresh(token, now) || (stale === undefined && now < TokenResult.usableUntil(token));
     if (!fresh) return undefined;
     this.index.set(token);
-    return toResult(token, "shared-cache");
+    return TokenResult.as(token, "shared-cache");
   }
 
   private fetchUnderLock(shared: SharedStore, target: TokenTarget, mode: FlightMode, stale: CachedToken | undefined): Promise<AccessTokenResult> {
@@ -261,7 +265,8 @@ export class TokenAcquirer {
     if (shared === undefined || !isFleetFailure(error)) return;
     const now = this.settings.clock.now();
     const held = this.index.get(target.tenantId, target.scopeKey);
-    const until = this.gates.backoffUntil(held !== undefined && now < held.expiresOn ? held.expiresOn : undefined, error);
+    const heldExpiry = held === undefined ? undefined : TokenResult.expiresAt(held);
+    const until = this.gates.backoffUntil(heldExpiry !== undefined && now < heldExpiry ? heldExpiry : undefined, error);
     const failure = fleetFailure(error, now, until);
     this.gates.rememberFleetFailure(target.key, failure);
     await shared.setFailure(target, failure);
@@ -272,7 +277,7 @@ export class TokenAcquirer {
     this.index.set(token);
     if (this.shared !== undefined) await this.shared.set(target, token);
     // Only this answer names the endpoint: the cached token's own result (a hit) stays as built, shared by every hit.
-    return toResult(token, "network", tokenEndpoint);
+    return TokenResult.as(token, "network", tokenEndpoint);
   }
 
   private async fetchToken(target: TokenTarget, mode: FlightMode): Promise<{ token: CachedToken; tokenEndpoint: string | undefined }> {

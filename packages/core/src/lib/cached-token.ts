@@ -1,24 +1,11 @@
-import type { AccessTokenResult } from "../client-types.js";
 import type { TokenResponse } from "./token-response.js";
-import { TokenResult } from "./token-result.js";
+import { TokenResult, type TokenTimes } from "./token-result.js";
 
-/** A token in the in-process index. Times are milliseconds since the epoch. */
-export interface CachedToken {
-  readonly accessToken: string;
-  readonly tokenType: string;
-  readonly expiresOn: number;
-  /** Past this, a hit is still served but one background refresh starts. */
-  readonly refreshOn: number;
-  /** Past this (expiry minus the margin), the token is no longer handed out from cache. */
-  readonly usableUntil: number;
-  readonly scopes: readonly string[];
-  /** {@link scopeKey} of `scopes`: the token's key within its tenant in the {@link TokenIndex}. */
-  readonly scopeKey: string;
-  readonly tenantId: string;
-  readonly correlationId: string;
-  /** The answer to a cache hit, built once so a hit allocates nothing. */
-  readonly cacheResult: AccessTokenResult;
-}
+/**
+ * A token the in-process index holds: a {@link TokenResult} of source `"cache"`, which is
+ * also the answer to a hit on it.
+ */
+export type CachedToken = TokenResult;
 
 const FIVE_MINUTES = 5 * 60_000;
 const TWO_HOURS = 2 * 60 * 60_000;
@@ -59,7 +46,7 @@ export function createCachedToken(
   if (refreshIn >= 0 && refreshIn < lifetime) refreshOn = issuedAt + refreshIn;
   else if (lifetime >= TWO_HOURS) refreshOn = issuedAt + lifetime / 2;
   else refreshOn = usableUntil - Math.min(FIVE_MINUTES, usable / 2);
-  return withResult({
+  return cachedToken({
     accessToken: response.accessToken,
     tokenType: response.tokenType,
     expiresOn,
@@ -71,68 +58,10 @@ export function createCachedToken(
   });
 }
 
-type TokenFields = Omit<CachedToken, "cacheResult" | "scopeKey">;
-
-function withResult(fields: TokenFields): CachedToken {
-  return new IndexedToken(toResult(fields, "cache"), fields.refreshOn, fields.usableUntil, scopeKey(fields.scopes));
-}
-
-/**
- * A token as the index holds it: the answer to a hit, built once so a hit allocates
- * nothing, and what only the index reads. The strings and times are read from that answer
- * rather than kept twice (~90 bytes a token); its times are numbers no caller can change.
- * One class, so every token has the same hidden class and a hit stays a monomorphic lookup.
- */
-class IndexedToken implements CachedToken {
-  constructor(
-    readonly cacheResult: TokenResult,
-    // Kept here, not only in the answer: every hit compares it with the clock, and one
-    // object fewer to reach keeps a hit among 100,000 tokens near its memory-latency floor.
-    readonly refreshOn: number,
-    readonly usableUntil: number,
-    readonly scopeKey: string,
-  ) {
-    Object.freeze(this);
-  }
-
-  get expiresOn(): number {
-    return TokenResult.expiresAt(this.cacheResult);
-  }
-
-  get accessToken(): string {
-    return this.cacheResult.accessToken;
-  }
-
-  get tokenType(): string {
-    return this.cacheResult.tokenType;
-  }
-
-  get scopes(): readonly string[] {
-    return this.cacheResult.scopes;
-  }
-
-  get tenantId(): string {
-    return this.cacheResult.tenantId;
-  }
-
-  get correlationId(): string {
-    return this.cacheResult.correlationId;
-  }
-}
-
-/** The caller's view of a cached token. */
-export function toResult(token: TokenFields, source: AccessTokenResult["source"], tokenEndpoint?: string): TokenResult {
-  return new TokenResult(
-    token.accessToken,
-    token.tokenType,
-    token.expiresOn,
-    token.refreshOn,
-    token.scopes,
-    token.tenantId,
-    source,
-    token.correlationId,
-    tokenEndpoint,
-  );
+/** A cached token of `fields`: the index's entry and the answer to every hit on it. */
+function cachedToken(fields: TokenTimes & { accessToken: string; tokenType: string; scopes: readonly string[]; tenantId: string; correlationId: string }): CachedToken {
+  const { accessToken, tokenType, scopes, tenantId, correlationId } = fields;
+  return new TokenResult(accessToken, tokenType, fields, scopes, scopeKey(scopes), tenantId, "cache", correlationId, undefined);
 }
 
 /**
@@ -156,15 +85,16 @@ const FORMAT = 2;
 
 /** Serializes a token for a {@link TokenCacheStore}. */
 export function serializeToken(token: CachedToken, authority: string, clientId: string): string {
+  const { expiresOn, refreshOn, usableUntil } = TokenResult.times(token);
   return JSON.stringify({
     v: FORMAT,
     authority,
     clientId,
     accessToken: token.accessToken,
     tokenType: token.tokenType,
-    expiresOn: token.expiresOn,
-    refreshOn: token.refreshOn,
-    usableUntil: token.usableUntil,
+    expiresOn,
+    refreshOn,
+    usableUntil,
     scopes: token.scopes,
     tenantId: token.tenantId,
     correlationId: token.correlationId,
@@ -196,7 +126,7 @@ export function deserializeToken(value: string, expected: TokenIdentity): Cached
   ) {
     return undefined;
   }
-  return withResult({
+  return cachedToken({
     accessToken: entry["accessToken"],
     tokenType: entry["tokenType"],
     expiresOn: entry["expiresOn"],
@@ -277,26 +207,27 @@ export class TokenIndex {
 
   get(tenantId: string, scopes: string): CachedToken | undefined {
     const held = this.byTenant.get(tenantId);
-    if (held === undefined || !(held instanceof Map)) return held?.scopeKey === scopes ? held : undefined;
+    if (held === undefined || !(held instanceof Map)) return held !== undefined && TokenResult.scopeKey(held) === scopes ? held : undefined;
     return held.get(scopes);
   }
 
   /** Stores `token` under its tenant and scopes, replacing the one there. */
   set(token: CachedToken): void {
-    const previous = this.get(token.tenantId, token.scopeKey);
+    const tokenScopeKey = TokenResult.scopeKey(token);
+    const previous = this.get(token.tenantId, tokenScopeKey);
     if (previous !== undefined) this.order.delete(previous);
     else if (this.order.size >= this.maxTokens) this.evictOldest();
     const held = this.byTenant.get(token.tenantId);
     if (held === undefined || held === previous) {
       this.byTenant.set(token.tenantId, token);
     } else if (held instanceof Map) {
-      held.set(token.scopeKey, token);
+      held.set(tokenScopeKey, token);
     } else {
       this.byTenant.set(
         token.tenantId,
         new Map([
-          [held.scopeKey, held],
-          [token.scopeKey, token],
+          [TokenResult.scopeKey(held), held],
+          [tokenScopeKey, token],
         ]),
       );
     }
@@ -317,7 +248,7 @@ export class TokenIndex {
     if (held === token) {
       this.byTenant.delete(token.tenantId);
     } else if (held instanceof Map) {
-      held.delete(token.scopeKey);
+      held.delete(TokenResult.scopeKey(token));
       const [last, ...others] = held.values();
       if (last !== undefined && others.length === 0) this.byTenant.set(token.tenantId, last);
     }
