@@ -7,7 +7,7 @@ import type { TokenFetcher } from "./acquisition/token-fetcher.js";
 import { resolveClientSettings, type ClientSettings } from "./client/settings.js";
 import { ClientCredentialsFetcher } from "./client-credentials/token-request.js";
 import { requestTenant, type Authority } from "./lib/authority.js";
-import { callHook, errorFields } from "./acquisition/telemetry.js";
+import { acquireReporting, callHook } from "./acquisition/telemetry.js";
 import { normalizeEntraScopes, normalizeGenericScopes } from "./lib/scopes.js";
 
 /**
@@ -136,29 +136,11 @@ class ConfidentialClient implements DaemonClient {
     return acquirer.acquire(target, request);
   }
 
-  private async acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
+  private acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
     const started = performance.now();
-    let result: AccessTokenResult;
-    try {
-      result = await this.acquire(request);
-    } catch (error) {
-      if (telemetry.onAcquireError !== undefined) {
-        const fields = errorFields(error);
-        this.callHook("onAcquireError", () => telemetry.onAcquireError?.({ durationMs: performance.now() - started, ...fields }));
-      }
-      throw error;
-    }
-    if (telemetry.onAcquire !== undefined) {
-      this.callHook("onAcquire", () =>
-        telemetry.onAcquire?.({
-          source: result.source,
-          durationMs: performance.now() - started,
-          cacheKey: this.acquirerFor(request).cacheKey(result.tenantId, result.scopes),
-          expiresOn: result.expiresOn,
-        }),
-      );
-    }
-    return result;
+    return acquireReporting(telemetry, this.settings.logger, started, this.acquire(request), (result) =>
+      this.acquirerFor(request).cacheKey(result.tenantId, result.scopes),
+    );
   }
 
   /** `onTokenRequest`, guarded like `onAcquire`: a telemetry bug must not cost the caller its token. */

@@ -48,6 +48,8 @@ export interface TelemetryHooks {
     readonly cacheKey: string;
     /** When the served token expires: what the caller got, to watch how close to expiry tokens are served. */
     readonly expiresOn: Date;
+    /** `expiresOn` in milliseconds since the epoch (no `Date` to build on a hot path). */
+    readonly expiresOnTimestamp: number;
   }): void;
   /** After each acquisition that failed. */
   onAcquireError?(event: AcquireErrorEvent): void;

@@ -62,7 +62,7 @@ describe("telemetry hooks", () => {
       { operation: "set", store: "broken", errorCode: "ERR_UNKNOWN" },
     ]);
     expect(of("onTokenRequest")).toEqual([expect.objectContaining({ status: 200, errorCode: undefined })]);
-    expect(of("onAcquire")).toEqual([expect.objectContaining({ source: "network", expiresOn: result.expiresOn })]);
+    expect(of("onAcquire")).toEqual([expect.objectContaining({ source: "network", expiresOn: result.expiresOn, expiresOnTimestamp: result.expiresOn.getTime() })]);
     expect(JSON.stringify(of("onAcquire"))).not.toContain(result.accessToken);
   });
 

@@ -5,7 +5,7 @@ import {
   type HttpTransport,
   type TelemetryHooks,
 } from "@daemon-auth/core";
-import { callHook, errorFields, resolveAcquisitionSettings, TokenAcquirer, type AcquisitionSettings } from "@daemon-auth/core/acquisition";
+import { acquireReporting, resolveAcquisitionSettings, TokenAcquirer, type AcquisitionSettings } from "@daemon-auth/core/acquisition";
 import { optionChecks, type OptionChecks } from "@daemon-auth/core/adapter";
 import { arcKeyDirectory } from "./lib/azure-arc-key.js";
 import { ManagedIdentityFetcher } from "./lib/managed-identity-fetcher.js";
@@ -134,19 +134,8 @@ class MiClient implements ManagedIdentityClient {
     return this.acquirer.acquire(this.acquirer.target(IDENTITY_TENANT, [managedIdentityScope(scopes)]), request);
   }
 
-  private async acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
+  private acquireReporting(request: AcquireTokenRequest, telemetry: TelemetryHooks): Promise<AccessTokenResult> {
     const started = performance.now();
-    const { logger } = this.settings;
-    let result: AccessTokenResult;
-    try {
-      result = await this.acquire(request);
-    } catch (error) {
-      const fields = errorFields(error);
-      callHook(logger, "onAcquireError", () => telemetry.onAcquireError?.({ durationMs: performance.now() - started, ...fields }));
-      throw error;
-    }
-    const event = { source: result.source, durationMs: performance.now() - started, cacheKey: this.acquirer.cacheKey(result.tenantId, result.scopes), expiresOn: result.expiresOn };
-    callHook(logger, "onAcquire", () => telemetry.onAcquire?.(event));
-    return result;
+    return acquireReporting(telemetry, this.settings.logger, started, this.acquire(request), (result) => this.acquirer.cacheKey(result.tenantId, result.scopes));
   }
 }

@@ -41,15 +41,18 @@ export interface OpenTelemetryHooksOptions {
  * attribute names (`TokenSource`, `CacheLevel`, `ErrorCode`), so dashboards carry over.
  */
 export const METRIC_NAMES = {
-  /** Counter: successful acquisitions. MSAL.NET's name; plus `daemon_auth.token.source`. */
+  /**
+   * Counter (observable: counted in process, read at each collection, so a cache hit
+   * costs no SDK call): successful acquisitions. MSAL.NET's name; plus `daemon_auth.token.source`.
+   */
   success: "MsalSuccess",
   /** Counter: failed acquisitions, by `ErrorCode` (core's error code) and AADSTS code. MSAL.NET's name. */
   failure: "MsalFailure",
-  /** Histogram (ms): duration of every successful acquisition. MSAL.NET's name. */
+  /** Histogram (ms): duration of every successful acquisition, by `TokenSource` and `CacheLevel`. MSAL.NET's name. */
   totalDuration: "MsalTotalDuration.1A",
-  /** Histogram (µs): duration of acquisitions answered from the in-process cache. MSAL.NET's name. */
+  /** Histogram (µs): duration of acquisitions answered from the in-process cache (no attributes: each point is one). MSAL.NET's name. */
   durationInL1Cache: "MsalDurationInL1CacheInUs.1B",
-  /** Histogram (ms): duration of acquisitions answered from the shared store. MSAL.NET's name. */
+  /** Histogram (ms): duration of acquisitions answered from the shared store (no attributes: each point is one). MSAL.NET's name. */
   durationInL2Cache: "MsalDurationInL2Cache.1A",
   /** Histogram (ms): duration of each successful token endpoint round trip. MSAL.NET's name. */
   durationInHttp: "MsalDurationInHttp.1A",
@@ -59,12 +62,15 @@ export const METRIC_NAMES = {
   storeErrors: "daemon_auth.store.errors",
   /** Counter: background refreshes, by phase (`started`, `succeeded`, `failed`). */
   backgroundRefreshes: "daemon_auth.background_refreshes",
-  /** Histogram (s): time until expiry of each token served. */
+  /** Histogram (s): time until expiry of each token served, whatever answered it (no attributes). */
   timeToExpiry: "daemon_auth.token.time_to_expiry",
 } as const;
 
+const TOKEN_SOURCES: readonly TokenSource[] = ["cache", "shared-cache", "network"];
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
 /** MSAL.NET's `TokenSource` and `CacheLevel` values for each of core's sources. */
-const MSAL_SOURCE: Readonly<Record<TokenSource, { TokenSource: string; CacheLevel: string }>> = {
+const MSAL_SOURCE: Readonly<Record<TokenSource, Readonly<{ TokenSource: string; CacheLevel: string }>>> = {
   cache: { TokenSource: "Cache", CacheLevel: "L1Cache" },
   "shared-cache": { TokenSource: "Cache", CacheLevel: "L2Cache" },
   network: { TokenSource: "IdentityProvider", CacheLevel: "None" },
@@ -83,7 +89,6 @@ const MSAL_SOURCE: Readonly<Record<TokenSource, { TokenSource: string; CacheLeve
 export function createOpenTelemetryHooks(options: OpenTelemetryHooksOptions = {}): TelemetryHooks {
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE, VERSION);
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE, VERSION);
-  const success = meter.createCounter(METRIC_NAMES.success, { description: "Number of successful token acquisition calls" });
   const failure = meter.createCounter(METRIC_NAMES.failure, { description: "Number of failed token acquisition calls" });
   const totalDuration = meter.createHistogram(METRIC_NAMES.totalDuration, { unit: "ms", description: "Token acquisition latency" });
   const inL1 = meter.createHistogram(METRIC_NAMES.durationInL1Cache, { unit: "us", description: "Token acquisition latency from the in-process cache" });
@@ -93,22 +98,28 @@ export function createOpenTelemetryHooks(options: OpenTelemetryHooksOptions = {}
   const storeErrors = meter.createCounter(METRIC_NAMES.storeErrors, { description: "Failed shared token store calls" });
   const refreshes = meter.createCounter(METRIC_NAMES.backgroundRefreshes, { description: "Proactive token refreshes in the background" });
   const timeToExpiry = meter.createHistogram(METRIC_NAMES.timeToExpiry, { unit: "s", description: "Time until expiry of each token served" });
-  // One attribute object per source, built once: a cache hit allocates none.
-  const attributesOf = (source: TokenSource): Attributes => ({ ...MSAL_SOURCE[source], "daemon_auth.token.source": source });
-  const bySource: Readonly<Record<TokenSource, Attributes>> = {
-    cache: attributesOf("cache"),
-    "shared-cache": attributesOf("shared-cache"),
-    network: attributesOf("network"),
+  // The SDK hashes a recorded attribute set on every call (~1 µs, several times a cache
+  // hit's own cost) and skips that for an empty one. So a hit records one attributed
+  // point (its total duration); successes are counted here and read at collection, and
+  // the histograms whose points all share one source carry no attributes.
+  const successes: Record<TokenSource, number> = { cache: 0, "shared-cache": 0, network: 0 };
+  const successAttributes: Readonly<Record<TokenSource, Attributes>> = {
+    cache: { ...MSAL_SOURCE.cache, "daemon_auth.token.source": "cache" },
+    "shared-cache": { ...MSAL_SOURCE["shared-cache"], "daemon_auth.token.source": "shared-cache" },
+    network: { ...MSAL_SOURCE.network, "daemon_auth.token.source": "network" },
   };
+  meter.createObservableCounter(METRIC_NAMES.success, { description: "Number of successful token acquisition calls" }).addCallback((result) => {
+    for (const source of TOKEN_SOURCES) if (successes[source] > 0) result.observe(successes[source], successAttributes[source]);
+  });
 
   return {
     onAcquire(event) {
-      const attributes = bySource[event.source];
-      success.add(1, attributes);
-      totalDuration.record(event.durationMs, attributes);
-      if (event.source === "cache") inL1.record(event.durationMs * 1000, attributes);
-      else if (event.source === "shared-cache") inL2.record(event.durationMs, attributes);
-      timeToExpiry.record((event.expiresOn.getTime() - Date.now()) / 1000, attributes);
+      const source = event.source;
+      successes[source] += 1;
+      totalDuration.record(event.durationMs, MSAL_SOURCE[source]);
+      if (source === "cache") inL1.record(event.durationMs * 1000, NO_ATTRIBUTES);
+      else if (source === "shared-cache") inL2.record(event.durationMs, NO_ATTRIBUTES);
+      timeToExpiry.record((event.expiresOnTimestamp - Date.now()) / 1000, NO_ATTRIBUTES);
     },
     onAcquireError(event: AcquireErrorEvent) {
       failure.add(1, { ErrorCode: event.errorCode, "error.type": event.errorCode, ...aadsts(event.errorCodes) });

@@ -91,6 +91,17 @@ describe("createOpenTelemetryHooks", () => {
       expect(total(points.get(METRIC_NAMES.success))).toBe(5);
       expect(total(points.get(METRIC_NAMES.failure), { ErrorCode: "ERR_SERVER", "daemon_auth.error.aadsts": "AADSTS70011" })).toBe(1);
       expect(total(points.get(METRIC_NAMES.totalDuration))).toBe(5);
+      expect(total(points.get(METRIC_NAMES.totalDuration), { TokenSource: "Cache", CacheLevel: "L1Cache" })).toBe(3);
+      expect(total(points.get(METRIC_NAMES.totalDuration), { TokenSource: "Cache", CacheLevel: "L2Cache" })).toBe(1);
+      expect(total(points.get(METRIC_NAMES.totalDuration), { TokenSource: "IdentityProvider", CacheLevel: "None" })).toBe(1);
+      // Histograms whose points all share one source carry no attributes (the SDK hashes none).
+      for (const name of [METRIC_NAMES.durationInL1Cache, METRIC_NAMES.durationInL2Cache, METRIC_NAMES.timeToExpiry]) {
+        expect(points.get(name)?.map((point) => point.attributes)).toEqual([{}]);
+      }
+      // Served tokens are ~1 h from expiry (the emulator's lifetime), hits included.
+      const expiry = points.get(METRIC_NAMES.timeToExpiry)?.[0]?.value as Histogram | undefined;
+      expect(expiry?.min).toBeGreaterThan(3_500);
+      expect(expiry?.max).toBeLessThanOrEqual(3_600);
       expect(total(points.get(METRIC_NAMES.durationInL1Cache))).toBe(3);
       expect(total(points.get(METRIC_NAMES.durationInL2Cache))).toBe(1);
       expect(total(points.get(METRIC_NAMES.durationInHttp))).toBe(1);

@@ -27,4 +27,4 @@ export type { LifetimePolicy } from "../lib/cached-token.js";
 // A fetcher's retry loop waits, times out and reads Retry-After, and a client reports
 // telemetry, as core's own client does.
 export { parseRetryAfter, sleepOn, withDeadline, type DeadlineSignal } from "../lib/http.js";
-export { callHook, errorFields } from "./telemetry.js";
+export { acquireReporting, callHook, errorFields } from "./telemetry.js";

@@ -1,4 +1,6 @@
-import type { Logger } from "../seams.js";
+import type { AccessTokenResult } from "../client-types.js";
+import type { Logger, TelemetryHooks } from "../seams.js";
+import { TokenResult } from "../lib/token-result.js";
 import { DaemonAuthError, ServerError } from "../errors.js";
 import { describeError } from "../lib/describe-error.js";
 
@@ -7,8 +9,12 @@ export function callHook(logger: Logger | undefined, name: string, call: () => v
   try {
     call();
   } catch (error) {
-    logger?.warn?.(`daemon-auth: the ${name} telemetry hook threw`, { error: describeError(error) });
+    hookThrew(logger, name, error);
   }
+}
+
+function hookThrew(logger: Logger | undefined, name: string, error: unknown): void {
+  logger?.warn?.(`daemon-auth: the ${name} telemetry hook threw`, { error: describeError(error) });
 }
 
 /** What telemetry may say about a failure: its code and AADSTS codes, never its text. */
@@ -17,4 +23,42 @@ export function errorFields(error: unknown): { readonly errorCode: string; reado
     errorCode: error instanceof DaemonAuthError ? error.code : "ERR_UNKNOWN",
     errorCodes: error instanceof ServerError ? error.errorCodes : [],
   };
+}
+
+/**
+ * An acquisition started at `started` (`performance.now()`), reported to `onAcquire` or
+ * `onAcquireError` (a hook that throws is logged and ignored); `cacheKey` names the key of
+ * the token it returned. Only the hook's own event is allocated on a cache hit.
+ */
+export async function acquireReporting(
+  telemetry: TelemetryHooks,
+  logger: Logger | undefined,
+  started: number,
+  acquisition: Promise<AccessTokenResult>,
+  cacheKey: (result: AccessTokenResult) => string,
+): Promise<AccessTokenResult> {
+  let result: AccessTokenResult;
+  try {
+    result = await acquisition;
+  } catch (error) {
+    if (telemetry.onAcquireError !== undefined) {
+      const fields = errorFields(error);
+      callHook(logger, "onAcquireError", () => telemetry.onAcquireError?.({ durationMs: performance.now() - started, ...fields }));
+    }
+    throw error;
+  }
+  if (telemetry.onAcquire !== undefined) {
+    try {
+      telemetry.onAcquire({
+        source: result.source,
+        durationMs: performance.now() - started,
+        cacheKey: cacheKey(result),
+        expiresOn: result.expiresOn,
+        expiresOnTimestamp: result instanceof TokenResult ? TokenResult.expiresAt(result) : result.expiresOn.getTime(),
+      });
+    } catch (error) {
+      hookThrew(logger, "onAcquire", error);
+    }
+  }
+  return result;
 }
