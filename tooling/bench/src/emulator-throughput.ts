@@ -4,12 +4,12 @@ import { fileURLToPath } from "node:url";
 import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { createDaemonClient, type DaemonClient } from "@daemon-auth/core";
 import { clientSecret } from "@daemon-auth/credential-secret";
-import { demoEmulatorConfig, demoEmulatorIdentities, startEmulator } from "@daemon-auth/emulator";
+import { demoEmulatorIdentities } from "@daemon-auth/emulator";
 import { createUndiciTransport } from "@daemon-auth/http-undici";
 import { startNode } from "@daemon-auth/test-utils";
 import { Agent, request } from "undici";
 import { median } from "./measure.js";
-import type { Figure } from "./scenarios.js";
+import { settle, type Figure } from "./scenarios.js";
 
 const ids = demoEmulatorIdentities;
 /** Requests kept in flight by the concurrent runs. */
@@ -101,17 +101,21 @@ export async function measureAgainstEmulator(authority: string, caPath: string, 
  * bypassed, beside the floor. HTTPS, not HTTP, because msal-node refuses an `http:` authority.
  */
 export async function emulatorThroughput(durationMs: number, slices: number): Promise<Figure[]> {
-  const emulator = await startEmulator({ https: true, config: demoEmulatorConfig() });
+  // A full collection now, or V8 collects what earlier scenarios left (100,000 tokens) on a
+  // background thread while the two children below share the machine's cores.
+  await settle();
+  // Beside this module: .ts when run from sources (the smoke test), .js from dist.
+  const child = (name: string) => fileURLToPath(new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+  const server = startNode(child("emulator-host-child"), [], { timeoutMs: 120_000 + durationMs * 12 });
   try {
-    const caPath = emulator.caCertificatePath;
+    await server.waitForOutput("\n", 60_000);
+    const { authority, caPath } = JSON.parse(server.stdout()) as { authority: string; caPath?: string };
     if (caPath === undefined) throw new Error("The HTTPS emulator gave no CA file; the emulator package changed.");
-    // Beside this module: .ts when run from sources (the smoke test), .js from dist.
-    const script = fileURLToPath(new URL(`./emulator-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
-    const child = startNode(script, [emulator.authority(ids.tenantId), caPath, String(durationMs), String(slices)], {
+    const clients = startNode(child("emulator-child"), [authority, caPath, String(durationMs), String(slices)], {
       env: { NODE_EXTRA_CA_CERTS: caPath },
       timeoutMs: 60_000 + durationMs * 12,
     });
-    const result = await child.exited;
+    const result = await clients.exited;
     if (result.code !== 0) throw new Error(`The emulator benchmark child exited with ${String(result.code)}: ${result.stderr.slice(-2000)}`);
     const output = result.stdout;
     const rates = JSON.parse(output) as ThroughputRates;
@@ -130,6 +134,7 @@ export async function emulatorThroughput(durationMs: number, slices: number): Pr
       };
     });
   } finally {
-    await emulator.close();
+    server.kill("SIGTERM");
+    await server.exited.catch(() => undefined);
   }
 }
