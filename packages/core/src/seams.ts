@@ -48,7 +48,7 @@ export interface TelemetryHooks {
     readonly cacheKey: string;
     /** When the served token expires: what the caller got, to watch how close to expiry tokens are served. */
     readonly expiresOn: Date;
-    /** `expiresOn` in milliseconds since the epoch (no `Date` to build on a hot path). */
+    /** `expiresOn` in milliseconds since the epoch, for hooks that compute with it. */
     readonly expiresOnTimestamp: number;
   }): void;
   /** After each acquisition that failed. */

@@ -103,13 +103,10 @@ export function createOpenTelemetryHooks(options: OpenTelemetryHooksOptions = {}
   // point (its total duration); successes are counted here and read at collection, and
   // the histograms whose points all share one source carry no attributes.
   const successes: Record<TokenSource, number> = { cache: 0, "shared-cache": 0, network: 0 };
-  const successAttributes: Readonly<Record<TokenSource, Attributes>> = {
-    cache: { ...MSAL_SOURCE.cache, "daemon_auth.token.source": "cache" },
-    "shared-cache": { ...MSAL_SOURCE["shared-cache"], "daemon_auth.token.source": "shared-cache" },
-    network: { ...MSAL_SOURCE.network, "daemon_auth.token.source": "network" },
-  };
   meter.createObservableCounter(METRIC_NAMES.success, { description: "Number of successful token acquisition calls" }).addCallback((result) => {
-    for (const source of TOKEN_SOURCES) if (successes[source] > 0) result.observe(successes[source], successAttributes[source]);
+    for (const source of TOKEN_SOURCES) {
+      if (successes[source] > 0) result.observe(successes[source], { ...MSAL_SOURCE[source], "daemon_auth.token.source": source });
+    }
   });
 
   return {

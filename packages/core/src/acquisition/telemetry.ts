@@ -1,6 +1,5 @@
 import type { AccessTokenResult } from "../client-types.js";
 import type { Logger, TelemetryHooks } from "../seams.js";
-import { TokenResult } from "../lib/token-result.js";
 import { DaemonAuthError, ServerError } from "../errors.js";
 import { describeError } from "../lib/describe-error.js";
 
@@ -28,7 +27,7 @@ export function errorFields(error: unknown): { readonly errorCode: string; reado
 /**
  * An acquisition started at `started` (`performance.now()`), reported to `onAcquire` or
  * `onAcquireError` (a hook that throws is logged and ignored); `cacheKey` names the key of
- * the token it returned. Only the hook's own event is allocated on a cache hit.
+ * the token it returned. On a cache hit this builds the event, its `expiresOn` and the key.
  */
 export async function acquireReporting(
   telemetry: TelemetryHooks,
@@ -49,12 +48,13 @@ export async function acquireReporting(
   }
   if (telemetry.onAcquire !== undefined) {
     try {
+      const expiresOn = result.expiresOn;
       telemetry.onAcquire({
         source: result.source,
         durationMs: performance.now() - started,
         cacheKey: cacheKey(result),
-        expiresOn: result.expiresOn,
-        expiresOnTimestamp: result instanceof TokenResult ? TokenResult.expiresAt(result) : result.expiresOn.getTime(),
+        expiresOn,
+        expiresOnTimestamp: expiresOn.getTime(),
       });
     } catch (error) {
       hookThrew(logger, "onAcquire", error);
